@@ -1,0 +1,128 @@
+"""lms: the backend of an OSPO training program."""
+
+import os
+import tempfile
+from pathlib import Path
+
+from flask import Flask
+
+from lms.core.transaction import LmsFlask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "BASE_URL")
+
+
+class ConfigurationError(RuntimeError):
+    """A setting is missing or wrong; the message says which and how to set it."""
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: defaults, instance/config.py, LMS_* variables, test_config."""
+    app = LmsFlask(__name__, instance_relative_config=True)
+    app.config.from_object("lms.config")
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("LMS")
+    if test_config:
+        app.config.update(test_config)
+    finalize_config(app)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def finalize_config(app: Flask) -> None:
+    config = app.config
+    production = config["ENV"] == "production"
+    if production:
+        missing = [key for key in REQUIRED_IN_PRODUCTION if not config.get(key)]
+        if missing:
+            names = ", ".join(f"LMS_{key}" for key in missing)
+            raise ConfigurationError(
+                f"lms cannot start in production without {names}. Set them in the environment "
+                "or in instance/config.py (see instance/config.example.py)."
+            )
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True
+    else:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        if not config.get("SECRET_KEY"):
+            config["SECRET_KEY"] = _development_secret_key(Path(app.instance_path))
+        if not config.get("SQLALCHEMY_DATABASE_URI"):
+            db_path = Path(app.instance_path) / "lms.sqlite3"
+            config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"
+        if not config.get("BASE_URL"):
+            config["BASE_URL"] = "http://127.0.0.1:5000"
+    if not config.get("MAIL_DIR"):
+        config["MAIL_DIR"] = str(Path(app.instance_path) / "mail")
+    if config["MAIL_BACKEND"] not in ("file", "console", "smtp"):
+        raise ConfigurationError("LMS_MAIL_BACKEND must be one of: file, console, smtp.")
+
+
+def _development_secret_key(instance: Path) -> str:
+    """Generate a secret key once into instance/secret_key and reuse it afterwards.
+
+    Several workers may start at once: the key is written to a temporary file and linked
+    into place, which fails for every worker but the first; all then read the same key.
+    """
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        import secrets
+
+        fd, tmp = tempfile.mkstemp(dir=instance)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    return key_file.read_text().strip()
+
+
+def register_extensions(app: Flask) -> None:
+    from lms.accounts import services as account_services
+    from lms.core import auth
+    from lms.core.errors import register_error_handlers
+    from lms.core.extensions import api, csrf, db, limiter, login_manager, migrate
+    from lms.core.security import init_security
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    api.init_app(app)
+    # After api.init_app: our handlers replace flask-smorest's JSON-only one.
+    register_error_handlers(app)
+    init_security(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Log in to see this page."
+    login_manager.user_loader(account_services.load_session_user)
+    login_manager.request_loader(auth.load_user_from_request)
+    auth.token_user_loader = account_services.user_for_api_token
+
+
+def register_blueprints(app: Flask) -> None:
+    from lms.accounts.api import blp as accounts_api
+    from lms.accounts.views import bp as accounts_views
+    from lms.core.extensions import api
+    from lms.web.views import bp as web_views
+
+    for blueprint in (accounts_api,):
+        api.register_blueprint(blueprint)
+    for blueprint in (web_views, accounts_views):
+        app.register_blueprint(blueprint)
+
+
+def register_commands(app: Flask) -> None:
+    from lms.accounts.cli import register as register_account_commands
+    from lms.core.cli import lms_cli
+    from lms.demo import register as register_demo_commands
+
+    register_account_commands(lms_cli)
+    register_demo_commands(lms_cli)
+    app.cli.add_command(lms_cli)

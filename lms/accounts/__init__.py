@@ -1,0 +1,1 @@
+"""Users, passwords, sessions, personal API tokens and roles."""

@@ -1,0 +1,140 @@
+"""JSON API: /api/v1/auth/* and /api/v1/me/*."""
+
+from flask import current_app
+from flask_login import login_user, logout_user
+from flask_wtf.csrf import generate_csrf
+
+from lms.accounts import services
+from lms.accounts.schemas import (
+    ApiTokenCreatedOut,
+    ApiTokenIn,
+    ApiTokenOut,
+    CsrfOut,
+    LoginIn,
+    LoginOut,
+    PasswordChangeIn,
+    PasswordResetIn,
+    PasswordResetRequestIn,
+    ProfileIn,
+    RegisterIn,
+    UserOut,
+)
+from lms.core.api import Blueprint, SQLAlchemyPage
+from lms.core.auth import authenticated_user, login_required
+from lms.core.extensions import limiter
+
+blp = Blueprint("accounts_api", __name__, url_prefix="/api/v1", description="Accounts")
+
+
+def _per_address_limit():
+    return current_app.config["LOGIN_ATTEMPTS_PER_ADDRESS"]
+
+
+@blp.route("/auth/register", methods=["POST"])
+@limiter.limit(_per_address_limit)
+@blp.arguments(RegisterIn)
+@blp.response(201, UserOut)
+def register(data):
+    """Create an account and log in"""
+    user = services.register_user(data["email"], data["password"], data["name"])
+    login_user(user)
+    return user
+
+
+@blp.route("/auth/login", methods=["POST"])
+@limiter.limit(_per_address_limit)
+@blp.arguments(LoginIn)
+@blp.response(200, LoginOut)
+def login(data):
+    """Log in with email and password (sets the session cookie)"""
+    user = services.authenticate(data["email"], data["password"])
+    login_user(user)
+    return {"user": user, "csrf_token": generate_csrf()}
+
+
+@blp.route("/auth/logout", methods=["POST"])
+@blp.response(204)
+def logout():
+    """Log out (ends the session)"""
+    logout_user()
+
+
+@blp.route("/auth/csrf", methods=["GET"])
+@blp.response(200, CsrfOut)
+def csrf_token():
+    """The CSRF token to send as X-CSRFToken on cookie-authenticated writes"""
+    return {"csrf_token": generate_csrf()}
+
+
+@blp.route("/auth/password-reset", methods=["POST"])
+@limiter.limit(_per_address_limit)
+@blp.arguments(PasswordResetRequestIn)
+@blp.response(202)
+def request_password_reset(data):
+    """Mail a password reset link (the answer is the same whether the account exists or not)"""
+    services.request_password_reset(data["email"])
+
+
+@blp.route("/auth/password-reset/confirm", methods=["POST"])
+@limiter.limit(_per_address_limit)
+@blp.arguments(PasswordResetIn)
+@blp.response(204)
+def confirm_password_reset(data):
+    """Set a new password with a reset link's token (single use)"""
+    services.reset_password(data["token"], data["password"])
+
+
+@blp.route("/me", methods=["GET"])
+@login_required
+@blp.response(200, UserOut)
+def me():
+    """The current user"""
+    return authenticated_user()
+
+
+@blp.route("/me", methods=["PATCH"])
+@login_required
+@blp.arguments(ProfileIn)
+@blp.response(200, UserOut)
+def update_me(data):
+    """Change my display name"""
+    return services.update_profile(authenticated_user(), data["name"])
+
+
+@blp.route("/me/password", methods=["POST"])
+@login_required
+@blp.arguments(PasswordChangeIn)
+@blp.response(204)
+def change_password(data):
+    """Change my password (other sessions are logged out)"""
+    user = authenticated_user()
+    services.change_password(user, data["current_password"], data["new_password"])
+    login_user(user)  # keep this session, with the new epoch
+
+
+@blp.route("/me/tokens", methods=["GET"])
+@login_required
+@blp.response(200, ApiTokenOut(many=True))
+@blp.paginate(SQLAlchemyPage)
+def list_tokens():
+    """My personal API tokens (without the secrets)"""
+    return services.list_api_tokens(authenticated_user())
+
+
+@blp.route("/me/tokens", methods=["POST"])
+@login_required
+@blp.arguments(ApiTokenIn)
+@blp.response(201, ApiTokenCreatedOut)
+def create_token(data):
+    """Create a personal API token; the token is in this response only"""
+    token, raw = services.create_api_token(authenticated_user(), data["name"], data["expires_at"])
+    token.raw_token = raw  # not a column: it exists only in this response
+    return token
+
+
+@blp.route("/me/tokens/<int:token_id>", methods=["DELETE"])
+@login_required
+@blp.response(204)
+def revoke_token(token_id):
+    """Revoke one of my tokens"""
+    services.revoke_api_token(authenticated_user(), token_id)

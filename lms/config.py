@@ -1,0 +1,87 @@
+"""Default settings.
+
+Order of precedence (later wins): this module, ``instance/config.py``, ``LMS_*`` environment
+variables (values are parsed as JSON when they can be, so ``LMS_MAIL_PORT=25`` is an int), and
+finally the ``test_config`` mapping handed to ``create_app``.
+"""
+
+from datetime import timedelta
+
+# "development" or "production". Production refuses to start without SECRET_KEY,
+# SQLALCHEMY_DATABASE_URI and BASE_URL set explicitly.
+ENV = "development"
+
+# None means: development generates one into instance/secret_key on first start.
+SECRET_KEY = None
+
+# None means: SQLite file instance/lms.sqlite3 (development only).
+SQLALCHEMY_DATABASE_URI = None
+SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+SQLALCHEMY_RECORD_QUERIES = False
+
+# Absolute URL of the site, used in e-mailed links. None means http://127.0.0.1:5000 in
+# development.
+BASE_URL = None
+
+# Request bodies larger than this are refused with 413.
+MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+SESSION_COOKIE_NAME = "lms_session"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = False  # forced on in production
+PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+
+# CSRF: we decide per request in lms.core.security which requests need the token, so
+# Flask-WTF's blanket check is off.
+WTF_CSRF_CHECK_DEFAULT = False
+WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+# Rate limits (Flask-Limiter). "memory://" is per process; use a Redis URL
+# (redis://host:6379/0) when several workers or machines serve the app.
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_HEADERS_ENABLED = True
+LOGIN_FAILURES_PER_ACCOUNT = "5 per minute"
+LOGIN_ATTEMPTS_PER_ADDRESS = "30 per minute"
+
+# Passwords. Werkzeug's scrypt by default; tests use a cheaper setting.
+PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (an algorithm name)
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_RESET_TTL = timedelta(hours=1)
+
+# Mail: "file" writes each message as an .eml file into MAIL_DIR (default instance/mail),
+# "console" prints it, "smtp" sends it.
+MAIL_BACKEND = "file"
+MAIL_DIR = None
+MAIL_FROM = "lms <no-reply@localhost>"
+MAIL_SMTP_HOST = "localhost"
+MAIL_SMTP_PORT = 25
+MAIL_SMTP_USERNAME = None
+MAIL_SMTP_PASSWORD = None
+MAIL_SMTP_STARTTLS = False
+MAIL_SMTP_SSL = False
+MAIL_SMTP_TIMEOUT = 10
+
+# flask-smorest / OpenAPI
+API_TITLE = "lms API"
+API_VERSION = "v1"
+OPENAPI_VERSION = "3.1.0"
+OPENAPI_URL_PREFIX = "/api"
+OPENAPI_JSON_PATH = "openapi.json"
+API_SPEC_OPTIONS = {
+    "info": {
+        "description": (
+            "JSON API of the lms training program. Authenticate with a session cookie "
+            "(send the X-CSRFToken header on writes) or a personal API token "
+            "(Authorization: Bearer ...)."
+        )
+    },
+    "components": {
+        "securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer"},
+            "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "lms_session"},
+        }
+    },
+}

@@ -1,0 +1,1 @@
+"""Shared plumbing: database base, errors, API base classes, transactions, auth, mail."""

@@ -1,0 +1,67 @@
+"""API base classes: the Blueprint, the input/output schemas and the SQLAlchemy pager."""
+
+import marshmallow as ma
+import sqlalchemy as sa
+from flask_smorest import Blueprint as SmorestBlueprint
+from flask_smorest import Page, abort
+from webargs import core as webargs_core
+from webargs.flaskparser import FlaskParser, is_json_request
+
+from lms.core.extensions import db
+
+
+class JsonOnlyParser(FlaskParser):
+    """Refuses a non-empty body that is not JSON (415) instead of ignoring it.
+
+    webargs treats a form-encoded body on a JSON endpoint as "no body", which turns a client's
+    mistake into confusing "missing field" errors.
+    """
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            if req.get_data(cache=True):
+                abort(415, message="Send a JSON body with Content-Type: application/json.")
+            return webargs_core.missing
+        return super()._raw_load_json(req)
+
+
+class Blueprint(SmorestBlueprint):
+    ARGUMENTS_PARSER = JsonOnlyParser()
+    DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 25, "max_page_size": 100}
+
+
+class InputSchema(ma.Schema):
+    """Request bodies: unknown fields are an error, not silently dropped."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class QuerySchema(ma.Schema):
+    """Query strings: unknown parameters are an error too, so a typo in a filter is visible."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class OutputSchema(ma.Schema):
+    """Response bodies."""
+
+    class Meta:
+        ordered = True
+
+
+class SQLAlchemyPage(Page):
+    """Pages a ``select()`` statement: one COUNT and one SELECT with LIMIT/OFFSET."""
+
+    @property
+    def items(self):
+        stmt = self.collection.limit(self.page_params.page_size).offset(self.page_params.first_item)
+        return db.session.scalars(stmt).all()
+
+    @property
+    def item_count(self):
+        count_stmt = sa.select(sa.func.count()).select_from(
+            self.collection.order_by(None).subquery()
+        )
+        return db.session.scalar(count_stmt)

@@ -1,0 +1,160 @@
+"""Domain errors and their mapping to the one error shape.
+
+Services raise the errors defined here; they know nothing about HTTP. ``register_error_handlers``
+turns them, and every HTTP error Flask or an extension raises, into either the JSON shape
+
+    {"code": 409, "status": "Conflict", "message": "...", "errors": {...}}
+
+(flask-smorest's shape) for the API, or an HTML page that shows the message elsewhere.
+"""
+
+import logging
+from http import HTTPStatus
+
+from flask import Flask, g, render_template, request
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from lms.core.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """Base of the errors services raise. ``errors`` holds per-field messages, if any."""
+
+    code = 400
+
+    def __init__(self, message: str, errors: dict | None = None, headers: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+        self.headers = headers
+
+
+class BadRequest(DomainError):
+    code = 400
+
+
+class Unauthorized(DomainError):
+    code = 401
+
+
+class Forbidden(DomainError):
+    code = 403
+
+
+class NotFound(DomainError):
+    code = 404
+
+
+class Conflict(DomainError):
+    code = 409
+
+
+class Gone(DomainError):
+    code = 410
+
+
+class TooManyRequests(DomainError):
+    code = 429
+
+
+class RuleViolation(DomainError):
+    """The input is well formed but breaks a rule (422)."""
+
+    code = 422
+
+
+# Messages a person understands, for errors whose default text is written for developers.
+FRIENDLY_MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Authentication is required.",
+    403: "You are not allowed to do this.",
+    404: "Nothing was found at this address.",
+    405: "This method is not allowed here.",
+    409: "This conflicts with the current state.",
+    413: "The upload is too large.",
+    415: "Send a JSON body with Content-Type: application/json.",
+    422: "Some of the input is not valid.",
+    429: "Too many attempts. Wait a minute and try again.",
+    500: "Something went wrong on our side. It has been logged.",
+}
+
+
+def wants_json() -> bool:
+    """API paths answer JSON; everything else answers HTML pages."""
+    path = request.path
+    return path.startswith("/api/") or path == "/api" or path.startswith("/stripe/")
+
+
+def error_response(code: int, message: str | None = None, errors=None, headers=None):
+    """Render one error in the shape the client expects."""
+    db.session.rollback()
+    status = HTTPStatus(code)
+    message = message or FRIENDLY_MESSAGES.get(code, status.phrase)
+    if wants_json():
+        body = {"code": code, "status": status.phrase, "message": message}
+        if errors:
+            body["errors"] = errors
+        return body, code, headers or {}
+    g.error_message = message
+    html = render_template("error.html", code=code, status=status.phrase, message=message)
+    return html, code, headers or {}
+
+
+def _http_message(exc: HTTPException) -> str | None:
+    """Prefer our plain message, unless the raiser gave a specific one."""
+    default = type(exc).description
+    if exc.description and exc.description != default:
+        return exc.description
+    return None
+
+
+def handle_http_exception(exc: HTTPException):
+    data = getattr(exc, "data", None) or {}
+    errors = data.get("messages")
+    message = data.get("message") or _http_message(exc)
+    code = exc.code or 500
+    if code == 422 and errors:
+        # webargs nests field errors under the location ("json", "query", "files", ...);
+        # clients care about the fields, so flatten a single location.
+        if len(errors) == 1:
+            errors = next(iter(errors.values()))
+        message = message or "Some of the input is not valid. See the errors for each field."
+    if code == 429:
+        message = FRIENDLY_MESSAGES[429]
+    if code == 400 and exc.__class__.__name__ == "CSRFError":
+        message = f"CSRF check failed: {exc.description} Send the X-CSRFToken header."
+    return error_response(code, message, errors, data.get("headers"))
+
+
+def handle_domain_error(exc: DomainError):
+    return error_response(exc.code, exc.message, exc.errors, exc.headers)
+
+
+def handle_integrity_error(exc: IntegrityError):
+    # A unique constraint lost a race with another request: that is a conflict, not a crash.
+    log.info("integrity error mapped to 409: %s", exc.orig)
+    return error_response(409, "This conflicts with data that already exists.")
+
+
+def handle_operational_error(exc: OperationalError):
+    log.exception("database unavailable")
+    return error_response(503, "The database is not available. Try again shortly.")
+
+
+def handle_unexpected_error(exc: Exception):
+    if isinstance(exc, HTTPException):
+        return handle_http_exception(exc)
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(500)
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(OperationalError, handle_operational_error)
+    app.register_error_handler(InternalServerError, handle_unexpected_error)
+    app.register_error_handler(Exception, handle_unexpected_error)

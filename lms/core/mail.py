@@ -1,0 +1,99 @@
+"""Outgoing mail.
+
+Backends: ``file`` (default; every message becomes an ``.eml`` file in ``MAIL_DIR``, which is
+``instance/mail/`` unless configured), ``console`` (printed to the log) and ``smtp``.
+Messages are queued with ``send_mail`` and go out only after the request's commit, so a
+rolled-back request never sends a message about something that did not happen.
+"""
+
+import logging
+import os
+import smtplib
+import ssl
+import tempfile
+import uuid
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from flask import current_app, render_template
+
+from lms.core.db import utcnow
+from lms.core.transaction import after_commit
+
+log = logging.getLogger(__name__)
+
+
+def build_message(to: str, subject: str, template: str, **context) -> EmailMessage:
+    """Render ``<template>.txt`` (and ``<template>.html`` when present) into a message."""
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = make_msgid(domain="lms.local")
+    context.setdefault("base_url", config["BASE_URL"])
+    message.set_content(render_template(f"{template}.txt", **context))
+    return message
+
+
+def deliver(message: EmailMessage) -> None:
+    """Hand a message to the configured backend now."""
+    backend = current_app.config["MAIL_BACKEND"]
+    if backend == "file":
+        _deliver_to_file(message)
+    elif backend == "console":
+        log.info("mail to %s: %s\n%s", message["To"], message["Subject"], message.get_content())
+    elif backend == "smtp":
+        _deliver_by_smtp(message)
+    else:
+        raise RuntimeError(f"unknown MAIL_BACKEND {backend!r}")
+
+
+def send_mail(to: str, subject: str, template: str, **context) -> None:
+    """Build a message now and deliver it once the current transaction has committed."""
+    message = build_message(to, subject, template, **context)
+    app = current_app._get_current_object()
+
+    def _send():
+        with app.app_context():
+            try:
+                deliver(message)
+            except (OSError, smtplib.SMTPException):
+                # The data is committed; a mail server outage must not turn that into an error.
+                log.exception("could not deliver mail %r to %s", message["Subject"], to)
+
+    after_commit(_send)
+
+
+def mail_dir() -> Path:
+    return Path(current_app.config["MAIL_DIR"])
+
+
+def _deliver_to_file(message: EmailMessage) -> None:
+    folder = mail_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    # Sortable by time, unique across workers.
+    name = f"{utcnow():%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:12]}.eml"
+    # Written under a temporary name and renamed, so readers never see half a message.
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(bytes(message))
+    os.replace(tmp, folder / name)
+
+
+def _deliver_by_smtp(message: EmailMessage) -> None:
+    config = current_app.config
+    host, port = config["MAIL_SMTP_HOST"], config["MAIL_SMTP_PORT"]
+    timeout = config["MAIL_SMTP_TIMEOUT"]
+    if config["MAIL_SMTP_SSL"]:
+        client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        client = smtplib.SMTP(host, port, timeout=timeout)
+    with client:
+        if config["MAIL_SMTP_STARTTLS"]:
+            client.starttls(context=ssl.create_default_context())
+        if config["MAIL_SMTP_USERNAME"]:
+            client.login(config["MAIL_SMTP_USERNAME"], config["MAIL_SMTP_PASSWORD"])
+        client.send_message(message)

@@ -1,0 +1,1 @@
+"""Site-wide pages: home, health check, API documentation."""

@@ -1,0 +1,71 @@
+import sqlalchemy as sa
+from flask import Blueprint, current_app, render_template
+
+from lms.core.extensions import api, db
+
+bp = Blueprint("web", __name__, template_folder="templates")
+
+
+@bp.get("/")
+def home():
+    return render_template("web/home.html")
+
+
+@bp.get("/healthz")
+def healthz():
+    """Liveness and database check for load balancers and monitors."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        current_app.logger.exception("health check: database unreachable")
+        return {"status": "error", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}
+
+
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def _schema_name(ref_or_schema) -> str | None:
+    if isinstance(ref_or_schema, dict):
+        ref = ref_or_schema.get("$ref") or ref_or_schema.get("items", {}).get("$ref")
+        if ref:
+            name = ref.rsplit("/", 1)[-1]
+            return f"{name}[]" if "items" in ref_or_schema else name
+    return None
+
+
+@bp.get("/api/docs")
+def api_docs():
+    """The OpenAPI document rendered as a plain page: no JavaScript, no CDN."""
+    spec = api.spec.to_dict()
+    operations = []
+    for path, item in spec.get("paths", {}).items():
+        for method in HTTP_METHODS:
+            if method not in item:
+                continue
+            op = item[method]
+            body = op.get("requestBody", {}).get("content", {})
+            body_schema = next(iter(body.values()), {}).get("schema") if body else None
+            operations.append(
+                {
+                    "tag": (op.get("tags") or ["Other"])[0],
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op.get("summary", ""),
+                    "description": op.get("description", ""),
+                    "parameters": op.get("parameters", []) + item.get("parameters", []),
+                    "body": _schema_name(body_schema),
+                    "responses": [
+                        (
+                            code,
+                            resp.get("description", ""),
+                            _schema_name(
+                                next(iter(resp.get("content", {}).values()), {}).get("schema")
+                            ),
+                        )
+                        for code, resp in op.get("responses", {}).items()
+                    ],
+                }
+            )
+    schemas = spec.get("components", {}).get("schemas", {})
+    return render_template("web/api_docs.html", spec=spec, operations=operations, schemas=schemas)

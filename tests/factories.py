@@ -1,0 +1,28 @@
+"""factory_boy factories: rows flushed into the test's session (and rolled back with it)."""
+
+import factory
+from werkzeug.security import generate_password_hash
+
+from lms.accounts.models import User
+from lms.core.extensions import db
+from tests.conftest import TEST_PASSWORD_HASH
+
+DEFAULT_PASSWORD = "correct horse battery staple"
+_DEFAULT_HASH = generate_password_hash(DEFAULT_PASSWORD, method=TEST_PASSWORD_HASH)
+
+
+class BaseFactory(factory.alchemy.SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = "flush"
+
+
+class UserFactory(BaseFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"person{n}@uni.example")
+    name = factory.Sequence(lambda n: f"Person {n}")
+    password_hash = _DEFAULT_HASH
+    is_platform_admin = False
