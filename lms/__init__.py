@@ -17,8 +17,13 @@ class ConfigurationError(RuntimeError):
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the application: defaults, instance/config.py, LMS_* variables, test_config."""
-    app = LmsFlask(__name__, instance_relative_config=True)
+    """Build the application: defaults, instance/config.py, LMS_* variables, test_config.
+
+    The instance folder is ``instance/`` at the project root unless ``LMS_INSTANCE_PATH``
+    names another one.
+    """
+    instance_path = os.environ.get("LMS_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+    app = LmsFlask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.from_object("lms.config")
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("LMS")

@@ -139,7 +139,13 @@ def make_test_config(database_url: str, instance: Path) -> dict:
 
 
 class ApiClient(FlaskClient):
-    """A test client that sends the CSRF header once it has a token, as a browser app would."""
+    """A test client that behaves like separate HTTP requests.
+
+    * Each request runs in an application context of its own, so it gets its own database
+      session, as in production (Flask would otherwise reuse the test's context and session,
+      and a request's rollback would undo the test's own setup).
+    * Once it has a CSRF token it sends the X-CSRFToken header, as a browser app would.
+    """
 
     csrf_token: str | None = None
 
@@ -148,7 +154,8 @@ class ApiClient(FlaskClient):
             headers = dict(kwargs.pop("headers", None) or {})
             headers.setdefault("X-CSRFToken", self.csrf_token)
             kwargs["headers"] = headers
-        return super().open(*args, **kwargs)
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
 
 @pytest.fixture(scope="session")

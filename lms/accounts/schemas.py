@@ -13,7 +13,7 @@ class RegisterIn(InputSchema):
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
     name = fields.String(required=True, validate=NAME)
 
-    @ma.validates_schema
+    @ma.validates_schema(skip_on_field_errors=False)
     def check_password(self, data, **kwargs):
         from lms.accounts.passwords import password_problems
 

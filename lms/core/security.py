@@ -36,6 +36,8 @@ def csrf_guard() -> None:
     * Anonymous API writes (register, login, reset): exempt; they only accept a JSON body,
       which a cross-site form cannot send without a CORS preflight that we never allow.
     """
+    if request.routing_exception is not None:
+        return  # a 404 or 405 is the more useful answer
     if request.method in SAFE_METHODS or request.endpoint in CSRF_EXEMPT_ENDPOINTS:
         return
     if request.path.startswith("/api/"):

@@ -22,7 +22,10 @@ _PENDING_KEY = "lms_after_commit"
 
 def after_commit(fn: Callable[[], object]) -> None:
     """Run ``fn`` after the current transaction commits; forget it on rollback."""
-    db.session.info.setdefault(_PENDING_KEY, []).append(fn)
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback before any SQL still forgets ``fn``
+    session.info.setdefault(_PENDING_KEY, []).append(fn)
 
 
 @event.listens_for(Session, "after_commit")
@@ -34,7 +37,8 @@ def _run_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_after_rollback(session: Session, previous_transaction) -> None:
-    if previous_transaction.parent is None:
+    # Rolling back a savepoint (begin_nested) keeps the work queued by the outer transaction.
+    if not previous_transaction.nested:
         session.info.pop(_PENDING_KEY, None)
 
 

@@ -1,0 +1,102 @@
+"""Every error reaches the client in one shape (API) or as a page (HTML), never as a trace."""
+
+import re
+
+import pytest
+from flask import Blueprint
+
+from lms import create_app
+from lms.accounts.models import User
+from lms.core.extensions import db as _db
+from tests.conftest import make_test_config
+
+
+def assert_api_error(response, code):
+    assert response.status_code == code
+    assert response.is_json
+    body = response.json
+    assert body["code"] == code and body["status"] and body["message"]
+    assert "Traceback" not in response.get_data(as_text=True)
+    return body
+
+
+def test_unknown_api_path_is_a_json_404(client):
+    body = assert_api_error(client.get("/api/v1/nothing-here"), 404)
+    assert body["status"] == "Not Found"
+
+
+def test_unknown_page_is_an_html_404_with_the_message(client):
+    response = client.get("/nothing-here")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert "Nothing was found at this address." in html
+    assert "<h1>Not Found</h1>" in html
+
+
+def test_wrong_method_is_405(client):
+    assert_api_error(client.get("/api/v1/auth/login"), 405)
+    assert client.delete("/login").status_code == 405
+
+
+@pytest.fixture
+def probe_app(app, tmp_path):
+    """A separate app on the same test database, with routes that misbehave on purpose."""
+    config = make_test_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path)
+    config["MAX_CONTENT_LENGTH"] = 1024
+    probe = create_app(config)
+    bp = Blueprint("probe", __name__)
+
+    @bp.get("/api/v1/boom")
+    def api_boom():
+        raise RuntimeError("secret internals: password=hunter2")
+
+    @bp.get("/boom")
+    def page_boom():
+        raise RuntimeError("secret internals")
+
+    @bp.post("/api/v1/duplicate")
+    def duplicate():
+        # Two rows that break a unique constraint, as two racing requests would.
+        _db.session.add_all(
+            [User(email="same@uni.example", name="A"), User(email="same@uni.example", name="B")]
+        )
+        _db.session.flush()
+        return {}, 201
+
+    probe.register_blueprint(bp)
+    yield probe
+    with probe.app_context():
+        _db.engine.dispose()
+
+
+def test_unexpected_error_is_a_500_without_details(probe_app):
+    client = probe_app.test_client()
+    body = assert_api_error(client.get("/api/v1/boom"), 500)
+    assert "hunter2" not in str(body) and "RuntimeError" not in str(body)
+    page = client.get("/boom")
+    assert page.status_code == 500
+    assert "secret internals" not in page.get_data(as_text=True)
+
+
+def test_unique_constraint_race_is_409_and_writes_nothing(probe_app):
+    client = probe_app.test_client()
+    assert_api_error(client.post("/api/v1/duplicate", json={}), 409)
+    with probe_app.app_context():
+        assert _db.session.query(User).filter_by(email="same@uni.example").count() == 0
+
+
+def test_oversized_body_is_413(probe_app):
+    client = probe_app.test_client()
+    response = client.post(
+        "/api/v1/auth/register",
+        data='{"name": "' + "x" * 5000 + '"}',
+        content_type="application/json",
+    )
+    body = assert_api_error(response, 413)
+    assert "too large" in body["message"]
+
+
+def test_error_pages_have_no_stack_trace_markers(client):
+    html = client.get("/definitely/missing").get_data(as_text=True)
+    assert not re.search(r"File \".*\", line \d+", html)

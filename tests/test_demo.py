@@ -1,0 +1,21 @@
+import sqlalchemy as sa
+
+from lms.accounts.models import User
+from lms.demo import DEMO_PASSWORD
+
+
+def test_seed_demo_is_idempotent_and_prints_working_logins(runner, db, client):
+    first = runner.invoke(args=["lms", "seed-demo"])
+    assert first.exit_code == 0, first.output
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    second = runner.invoke(args=["lms", "seed-demo"])
+    assert second.exit_code == 0
+    assert second.output == first.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == count
+    assert "admin@example.org" in first.output and DEMO_PASSWORD in first.output
+
+    login = client.post(
+        "/api/v1/auth/login", json={"email": "admin@example.org", "password": DEMO_PASSWORD}
+    )
+    assert login.status_code == 200
+    assert login.json["user"]["is_platform_admin"] is True

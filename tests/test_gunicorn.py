@@ -1,0 +1,83 @@
+"""The production start: `flask db upgrade`, then gunicorn with the environment variables."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+
+ROOT = Path(__file__).parent.parent
+BIN = Path(sys.executable).parent
+
+
+def wait_for(url: str, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
+                return response.status, json.loads(response.read())
+        except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_gunicorn_serves_healthz_in_production_mode(backend, fresh_database_url, tmp_path):
+    with fresh_database_url("lms_gunicorn") as url:
+        env = {
+            **os.environ,
+            "LMS_ENV": "production",
+            "LMS_SECRET_KEY": "gunicorn-test-secret",
+            "LMS_SQLALCHEMY_DATABASE_URI": url,
+            "LMS_BASE_URL": "https://learn.example.org",
+            "LMS_INSTANCE_PATH": str(tmp_path / "instance"),
+        }
+        upgrade = subprocess.run(
+            [BIN / "flask", "--app", "wsgi", "db", "upgrade"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert upgrade.returncode == 0, upgrade.stderr
+        port = free_port()
+        log_path = tmp_path / "gunicorn.log"
+        log = log_path.open("w")
+        server = subprocess.Popen(
+            [BIN / "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            status, body = wait_for(f"http://127.0.0.1:{port}/healthz")
+            assert status == 200
+            assert body == {"status": "ok", "database": "ok"}
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/v1/auth/register",
+                data=json.dumps(
+                    {"email": "g@uni.example", "password": "served by gunicorn", "name": "G"}
+                ).encode(),
+                headers={"Content-Type": "application/json"},
+                method="POST",
+            )
+            with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+                assert response.status == 201
+                assert "Secure" in response.headers["Set-Cookie"]
+        except Exception:
+            print(log_path.read_text())
+            raise
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            log.close()
