@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     finalize_config(app)
+    app.json.sort_keys = False  # keep the field order the output schemas declare
 
     register_extensions(app)
     register_blueprints(app)
