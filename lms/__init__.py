@@ -116,19 +116,23 @@ def register_blueprints(app: Flask) -> None:
     from lms.accounts.api import blp as accounts_api
     from lms.accounts.views import bp as accounts_views
     from lms.core.extensions import api
+    from lms.courses.api import blp as courses_api
+    from lms.courses.views import bp as courses_views
     from lms.web.views import bp as web_views
 
-    for blueprint in (accounts_api,):
+    for blueprint in (accounts_api, courses_api):
         api.register_blueprint(blueprint)
-    for blueprint in (web_views, accounts_views):
+    for blueprint in (web_views, accounts_views, courses_views):
         app.register_blueprint(blueprint)
 
 
 def register_commands(app: Flask) -> None:
     from lms.accounts.cli import register as register_account_commands
     from lms.core.cli import lms_cli
+    from lms.courses.cli import register as register_course_commands
     from lms.demo import register as register_demo_commands
 
     register_account_commands(lms_cli)
+    register_course_commands(lms_cli)
     register_demo_commands(lms_cli)
     app.cli.add_command(lms_cli)

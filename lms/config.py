@@ -85,3 +85,6 @@ API_SPEC_OPTIONS = {
         }
     },
 }
+
+# Course archives uploaded to POST /api/v1/courses/import.
+COURSE_ARCHIVE_MAX_BYTES = 10 * 1024 * 1024

@@ -34,12 +34,27 @@ def seed_accounts() -> list[tuple[str, str]]:
     return logins
 
 
+def seed_courses() -> list[str]:
+    """Import and publish the launch courses from content/ (unchanged content: no change)."""
+    from lms.courses import services
+
+    lines = []
+    for folder in services.launch_course_folders():
+        result = services.import_course_folder(folder, publish=True)
+        lines.append(f"{result.version.title} ({result.course.slug} {result.version.label})")
+    return lines
+
+
 def register(group: AppGroup) -> None:
     @group.command("seed-demo")
     def seed_demo() -> None:
         """Create (or keep) the demo accounts and data, and print the logins."""
         logins = seed_accounts()
+        courses = seed_courses()
         db.session.commit()
         click.echo("Demo data is ready. Log in at /login with:")
         for role, email in logins:
             click.echo(f"  {role:<15} {email}  password: {DEMO_PASSWORD}")
+        click.echo("Published courses (see /courses):")
+        for line in courses:
+            click.echo(f"  {line}")

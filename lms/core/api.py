@@ -37,11 +37,22 @@ class InputSchema(ma.Schema):
         unknown = ma.RAISE
 
 
+PAGER_PARAMETERS = frozenset({"page", "page_size"})
+
+
 class QuerySchema(ma.Schema):
-    """Query strings: unknown parameters are an error too, so a typo in a filter is visible."""
+    """Query strings: unknown parameters are an error too, so a typo in a filter is visible.
+
+    The pager's ``page`` and ``page_size`` are read by ``@blp.paginate``, so they are set
+    aside here rather than reported as unknown.
+    """
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.pre_load
+    def _set_aside_pager(self, data, **kwargs):
+        return {key: data[key] for key in data if key not in PAGER_PARAMETERS}
 
 
 class OutputSchema(ma.Schema):

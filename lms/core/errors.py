@@ -56,6 +56,10 @@ class Gone(DomainError):
     code = 410
 
 
+class PayloadTooLarge(DomainError):
+    code = 413
+
+
 class TooManyRequests(DomainError):
     code = 429
 

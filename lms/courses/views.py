@@ -1,0 +1,44 @@
+"""HTML pages: the catalog, a course's outline, a lesson with previous/next, lesson files."""
+
+from flask import Blueprint, Response, render_template, request
+from flask_login import current_user
+
+from lms.core.extensions import db
+from lms.courses import services
+
+bp = Blueprint("courses", __name__, template_folder="templates")
+
+
+@bp.get("/courses")
+def catalog():
+    topic = request.args.get("topic") or None
+    versions = db.session.scalars(services.catalog_query(topic).limit(100)).all()
+    topics = sorted({t for v in versions for t in v.topics}) if not topic else [topic]
+    return render_template("courses/catalog.html", versions=versions, topic=topic, topics=topics)
+
+
+@bp.get("/courses/<slug>")
+def course(slug: str):
+    version = services.visible_version(slug, current_user, request.args.get("version", type=int))
+    return render_template(
+        "courses/course.html", version=version, modules=services.outline(version)
+    )
+
+
+@bp.get("/courses/<slug>/lessons/<lesson_slug>")
+def lesson(slug: str, lesson_slug: str):
+    page = services.lesson_page(
+        slug, lesson_slug, current_user, request.args.get("version", type=int)
+    )
+    return render_template("courses/lesson.html", page=page)
+
+
+@bp.get("/courses/<slug>/assets/<sha256><ext>")
+def asset(slug: str, sha256: str, ext: str):
+    stored = services.get_asset(slug, sha256, current_user)
+    response = Response(stored.data, mimetype=stored.media_type)
+    # Content-addressed: the bytes behind this URL never change.
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    # An SVG opened directly must not run scripts on our origin.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
