@@ -13,6 +13,11 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(runner, db, client):
     assert second.output == first.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == count
     assert "admin@example.org" in first.output and DEMO_PASSWORD in first.output
+    courses = client.get("/api/v1/courses").json
+    assert {c["slug"] for c in courses} == {
+        "open-source-foundations",
+        "responsible-genai-research-software",
+    }
 
     login = client.post(
         "/api/v1/auth/login", json={"email": "admin@example.org", "password": DEMO_PASSWORD}

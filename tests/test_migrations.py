@@ -15,6 +15,7 @@ def test_migrations_go_up_and_down_without_drift(backend, fresh_database_url, tm
             flask_migrate.upgrade()
             tables = set(sa.inspect(_db.engine).get_table_names())
             assert {"users", "api_tokens", "password_reset_tokens"} <= tables
+            assert {"courses", "course_versions", "lessons", "course_assets"} <= tables
             # `flask db check`: raises if the models and the migrations disagree.
             flask_migrate.check()
 

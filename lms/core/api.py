@@ -15,7 +15,12 @@ class JsonOnlyParser(FlaskParser):
 
     webargs treats a form-encoded body on a JSON endpoint as "no body", which turns a client's
     mistake into confusing "missing field" errors.
+
+    It also leaves unknown query parameters to the schema (``QuerySchema`` refuses them)
+    instead of webargs' default of silently dropping them.
     """
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None}
 
     def _raw_load_json(self, req):
         if not is_json_request(req):

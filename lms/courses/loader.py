@@ -230,9 +230,11 @@ class _Loader:
         return ok
 
     def text(self, data, key, path, *, default=None, required=True) -> str | None:
-        value = data.get(key, default)
+        if key not in data and not required:
+            return default
+        value = data.get(key)
         if value is None:
-            return default if not required else None
+            return None  # a missing required key is reported by check_keys
         if not isinstance(value, str) or not value.strip():
             self.problem(path, data.line_of(key), f"'{key}' must be non-empty text")
             return None

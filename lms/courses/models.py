@@ -68,7 +68,7 @@ class CourseVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     imported_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
 
-    course: Mapped[Course] = relationship(back_populates="versions", lazy="joined")
+    course: Mapped[Course] = relationship(back_populates="versions", lazy="joined", innerjoin=True)
     modules: Mapped[list["Module"]] = relationship(
         back_populates="version", order_by="Module.position", lazy="raise"
     )

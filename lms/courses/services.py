@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from lms.core.db import utcnow
 from lms.core.errors import Forbidden, NotFound, RuleViolation
@@ -245,16 +245,16 @@ def catalog_query(topic: str | None = None, status: str = "published", actor=Non
     if status == "published":
         stmt = sa.select(CourseVersion).where(CourseVersion.is_published)
     else:
+        other = aliased(CourseVersion)
         newest = (
-            sa.select(sa.func.max(CourseVersion.number))
-            .where(CourseVersion.course_id == Course.id)
-            .correlate(Course)
+            sa.select(sa.func.max(other.number))
+            .where(other.course_id == CourseVersion.course_id)
             .scalar_subquery()
         )
-        stmt = sa.select(CourseVersion).join(Course).where(CourseVersion.number == newest)
+        stmt = sa.select(CourseVersion).where(CourseVersion.number == newest)
         if status == "draft":
-            published = sa.select(CourseVersion.id).where(
-                CourseVersion.course_id == Course.id, CourseVersion.is_published
+            published = sa.select(other.id).where(
+                other.course_id == CourseVersion.course_id, other.is_published
             )
             stmt = stmt.where(~published.exists())
     if topic:

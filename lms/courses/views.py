@@ -33,8 +33,9 @@ def lesson(slug: str, lesson_slug: str):
     return render_template("courses/lesson.html", page=page)
 
 
-@bp.get("/courses/<slug>/assets/<sha256><ext>")
-def asset(slug: str, sha256: str, ext: str):
+@bp.get("/courses/<slug>/assets/<name>")
+def asset(slug: str, name: str):
+    sha256 = name.partition(".")[0]  # "<sha256>.<ext>": the extension is for people
     stored = services.get_asset(slug, sha256, current_user)
     response = Response(stored.data, mimetype=stored.media_type)
     # Content-addressed: the bytes behind this URL never change.
