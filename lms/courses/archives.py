@@ -44,14 +44,15 @@ def _zip_members(data: bytes, problems: list[str]) -> list[Member]:
     archive = zipfile.ZipFile(io.BytesIO(data))
     members = []
     for info in archive.infolist():
+        name = _check_name(info.filename, problems)
         mode = info.external_attr >> 16
+        # Many tools record permissions without a file type; only a recorded type is judged.
         if stat.S_ISLNK(mode):
             problems.append(f"{info.filename}: symbolic links are not allowed")
             continue
-        if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
             problems.append(f"{info.filename}: only files and folders are allowed")
             continue
-        name = _check_name(info.filename, problems)
         if name:
             members.append(
                 Member(name, info.file_size, info.is_dir(), lambda i=info: archive.open(i))
@@ -63,13 +64,13 @@ def _tar_members(data: bytes, problems: list[str]) -> list[Member]:
     archive = tarfile.open(fileobj=io.BytesIO(data), mode="r:*")
     members = []
     for info in archive.getmembers():
+        name = _check_name(info.name, problems)
         if info.issym() or info.islnk():
             problems.append(f"{info.name}: links are not allowed")
             continue
         if not (info.isfile() or info.isdir()):
             problems.append(f"{info.name}: only files and folders are allowed")
             continue
-        name = _check_name(info.name, problems)
         if name:
             members.append(
                 Member(name, info.size, info.isdir(), lambda i=info: archive.extractfile(i))

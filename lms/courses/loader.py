@@ -212,6 +212,9 @@ class _Loader:
             self.problem(rel, None, "not UTF-8 text")
             return None
         data = self.parse_yaml(text, rel)
+        if data is None and not any(p.path == rel for p in self.problems):
+            self.problem(rel, 1, "the file is empty")
+            return None
         if data is not None and not isinstance(data, dict):
             self.problem(rel, 1, "expected a mapping of keys to values")
             return None
@@ -229,14 +232,15 @@ class _Loader:
             ok = False
         return ok
 
-    def text(self, data, key, path, *, default=None, required=True) -> str | None:
-        if key not in data and not required:
-            return default
+    def text(self, data, key, path, *, default=None, required=True, max_length=200) -> str | None:
+        if key not in data:
+            return default  # a missing required key is reported by check_keys
         value = data.get(key)
-        if value is None:
-            return None  # a missing required key is reported by check_keys
         if not isinstance(value, str) or not value.strip():
             self.problem(path, data.line_of(key), f"'{key}' must be non-empty text")
+            return None
+        if max_length and len(value.strip()) > max_length:
+            self.problem(path, data.line_of(key), f"'{key}' is longer than {max_length} characters")
             return None
         return value.strip()
 
@@ -275,20 +279,21 @@ class _Loader:
             {"slug", "title", "version", "summary", "topics", "pass_mark"},
             {"estimated_hours"},
         )
-        slug = self.text(meta, "slug", path)
+        slug = self.text(meta, "slug", path, max_length=100)
         if slug and not SLUG.match(slug):
             self.problem(
                 path, meta.line_of("slug"), f"slug '{slug}' must be lowercase-with-hyphens"
             )
+        self.text(meta, "title", path)  # report an empty title now, not at the database
         self.course_slug = slug or "course"
         version = meta.get("version")
-        if not isinstance(version, str) or not version.strip():
+        if not isinstance(version, str) or not version.strip() or len(version) > 50:
             self.problem(
                 path, meta.line_of("version"), "'version' must be text in quotes, e.g. \"1.0.0\""
             )
         topics = meta.get("topics", [])
         if not isinstance(topics, list) or not all(
-            isinstance(t, str) and SLUG.match(t) for t in topics
+            isinstance(t, str) and SLUG.match(t) and len(t) <= 60 for t in topics
         ):
             self.problem(path, meta.line_of("topics"), "'topics' must be a list of slugs")
             topics = []
@@ -306,7 +311,7 @@ class _Loader:
             slug=slug,
             title=self.text(meta, "title", path),
             version=version.strip(),
-            summary=self.text(meta, "summary", path),
+            summary=self.text(meta, "summary", path, max_length=None),
             topics=list(topics),
             estimated_hours=float(
                 self.number(meta, "estimated_hours", path, low=0, high=1000, integer=False)
@@ -329,7 +334,7 @@ class _Loader:
                 continue
             number, slug = int(match.group(1)), match.group(2)
             rel = self.rel(entry)
-            if not SLUG.match(slug):
+            if not SLUG.match(slug) or len(slug) > 100:
                 self.problem(rel, None, f"{what} name '{slug}' must be lowercase-with-hyphens")
                 continue
             if number in seen:
@@ -366,7 +371,7 @@ class _Loader:
         module = _PendingModule(
             slug,
             self.text(meta, "title", path) or slug,
-            self.text(meta, "summary", path, default="", required=False),
+            self.text(meta, "summary", path, default="", required=False, max_length=None),
         )
         files = [
             p for p in folder.iterdir() if p.is_file() and p.suffix in {".md", ".yaml", ".yml"}
@@ -408,6 +413,8 @@ class _Loader:
             return None
         meta = self.parse_yaml("\n".join(lines[1:end]), rel, line_offset=1)
         if meta is None:
+            if not any(p.path == rel for p in self.problems):
+                self.problem(rel, 2, "the front matter is empty (it needs title and minutes)")
             return None
         if not isinstance(meta, dict):
             self.problem(rel, 2, "the front matter must be a mapping (title, minutes)")
@@ -477,11 +484,16 @@ class _Loader:
         qtype = question.get("type")
         if qtype not in ("single", "multiple"):
             self.problem(rel, question.line_of("type"), "'type' must be single or multiple")
-        prompt = self.text(question, "prompt", rel)
-        explanation = self.text(question, "explanation", rel)
+        prompt = self.text(question, "prompt", rel, max_length=None)
+        explanation = self.text(question, "explanation", rel, max_length=None)
         choices = self.load_choices(question, rel)
         answer = question.get("answer")
-        answers = [answer] if isinstance(answer, str) else answer
+        answers = [answer] if isinstance(answer, str | int) else answer
+        if isinstance(answers, list):
+            # Choice ids may be written as numbers (id: 1); compare them as text.
+            answers = [
+                str(a) if isinstance(a, int) and not isinstance(a, bool) else a for a in answers
+            ]
         answer_line = question.line_of("answer")
         if "answer" in question:
             if not isinstance(answers, list) or not answers:
@@ -531,6 +543,11 @@ class _Loader:
                 continue
             if cid in seen:
                 self.problem(rel, choice.line_of("id"), f"choice id '{cid}' is used twice")
+                continue
+            if isinstance(text, bool):
+                self.problem(
+                    rel, choice.line_of("text"), "choice 'text' reads as yes/no: put it in quotes"
+                )
                 continue
             if not isinstance(text, str | int | float) or not str(text).strip():
                 self.problem(rel, choice.line_of("text"), "choice 'text' must be non-empty text")
@@ -585,7 +602,7 @@ class _Loader:
             if target in index:
                 suffix = f"#{fragment}" if fragment else ""
                 return f"/courses/{self.course_slug}/lessons/{index[target]}{suffix}"
-            if target and PurePosixPath(target).suffix.lower() in DOWNLOAD_TYPES:
+            if target and PurePosixPath(target).suffix.lower() in DOWNLOAD_TYPES | IMAGE_TYPES:
                 asset = self.asset(target, rel, line)
                 return asset
             self.problem(rel, line, f"link to a lesson that does not exist: {url}")
@@ -608,7 +625,9 @@ class _Loader:
 
     def asset(self, target: str, rel: str, line: int) -> str | None:
         path = self.root / target
-        if not path.is_file() or path.is_symlink():
+        # Resolve links anywhere on the path: a linked folder must not reach outside the course.
+        inside = path.resolve().is_relative_to(self.root.resolve())
+        if not inside or not path.is_file():
             self.problem(rel, line, f"the file '{target}' is missing")
             return None
         if target not in self.assets:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.anchors import anchors_plugin
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
@@ -21,6 +22,9 @@ BLOCK_TAGS = {
 }  # fmt: skip
 INLINE_TAGS = {"a", "em", "strong", "code", "span", "del", "s", "kbd", "sup", "sub"}
 ATTRIBUTES = {
+    "h2": {"id"},
+    "h3": {"id"},
+    "h4": {"id"},
     "a": {"href", "title"},
     "img": {"src", "alt", "title", "width", "height"},
     "code": {"class"},
@@ -44,7 +48,8 @@ def _highlight(code: str, lang: str, attrs: str) -> str:
 
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "highlight": _highlight})
-    return md.enable(["table", "strikethrough"])
+    # Headings get ids, so that links to "lesson#section" land on the section.
+    return md.enable(["table", "strikethrough"]).use(anchors_plugin, min_level=2, max_level=4)
 
 
 _md = _parser()

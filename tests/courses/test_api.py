@@ -72,7 +72,7 @@ def test_outline_has_modules_lessons_and_minutes(client, published):
 
 def test_lesson_content_and_neighbours(client, published):
     body = client.get("/api/v1/courses/tiny-course/lessons/hello").json
-    assert "<h2>Welcome</h2>" in body["html"]
+    assert '<h2 id="welcome">Welcome</h2>' in body["html"]
     assert body["previous"] is None and body["next"]["slug"] == "world"
     assert body["module"] == {"slug": "basics", "title": "Basics"}
 
@@ -230,3 +230,18 @@ def test_lesson_files_are_served_from_the_course(client, published):
     assert response.status_code == 200 and response.mimetype == "image/png"
     assert response.data.startswith(b"\x89PNG")
     assert "immutable" in response.headers["Cache-Control"]
+
+
+def test_zip_written_without_file_types_is_accepted(admin_client, tmp_path, db):
+    # Python's ZipFile.writestr records permissions but no file type, like many tools do.
+    import io
+    import zipfile
+
+    folder = make_course(tmp_path)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.writestr(path.relative_to(folder).as_posix(), path.read_bytes())
+    response = upload(admin_client, buffer.getvalue())
+    assert response.status_code == 201, response.json

@@ -156,3 +156,48 @@ def test_version_must_be_quoted_text(tmp_path):
 
 def test_no_course_yaml(tmp_path):
     assert problems_of(tmp_path) == ["course.yaml: missing: a course folder needs a course.yaml"]
+
+
+def test_empty_files_and_empty_values_are_reported(tmp_path):
+    folder = make_course(tmp_path)
+    write(folder / "02-next" / "module.yaml", "")
+    path = folder / "course.yaml"
+    path.write_text(path.read_text().replace("title: A Tiny Course", "title:"))
+    problems = problems_of(folder)
+    assert "02-next/module.yaml:1: the file is empty" in problems
+    assert "course.yaml:2: 'title' must be non-empty text" in problems
+
+
+def test_yes_no_choice_text_must_be_quoted(tmp_path):
+    folder = make_course(tmp_path)
+    quiz = folder / "01-basics" / "03-check-basics.yaml"
+    quiz.write_text(quiz.read_text().replace("text: MIT", "text: Yes"))
+    assert any("reads as yes/no" in p for p in problems_of(folder))
+
+
+def test_numeric_choice_ids_work_as_answers(tmp_path):
+    folder = make_course(tmp_path)
+    quiz = folder / "01-basics" / "03-check-basics.yaml"
+    text = quiz.read_text().replace("- id: a\n        text: MIT", "- id: 1\n        text: MIT")
+    quiz.write_text(text.replace("    answer: a\n", "    answer: 1\n"))
+    spec = load_course(folder)
+    assert spec.lessons[2].questions[0].answer == ["1"]
+
+
+def test_a_linked_folder_cannot_pull_in_files_from_outside(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.png").write_bytes(b"\x89PNG not yours")
+    folder = make_course(tmp_path / "c")
+    (folder / "01-basics" / "linked").symlink_to(outside)
+    write(
+        folder / "02-next" / "01-more.md",
+        "---\ntitle: More\nminutes: 3\n---\n\n![x](../01-basics/linked/secret.png)\n",
+    )
+    problems = problems_of(folder)
+    assert "02-next/01-more.md:6: the file '01-basics/linked/secret.png' is missing" in problems
+
+
+def test_headings_get_ids_for_links_to_sections(tmp_path):
+    spec = load_course(make_course(tmp_path))
+    assert '<h2 id="start">Start</h2>' in spec.lessons[1].body_html

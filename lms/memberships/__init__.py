@@ -1,0 +1,1 @@
+"""Organizations, memberships and seat grants, members and roles, invitations, seat accounting."""
