@@ -111,6 +111,12 @@ def register_extensions(app: Flask) -> None:
     login_manager.request_loader(auth.load_user_from_request)
     auth.token_user_loader = account_services.user_for_api_token
 
+    # Later packages plug into earlier ones here, so that imports only point one way.
+    from lms.courses import services as course_services
+    from lms.memberships import invitations
+
+    invitations.known_courses = course_services.published_slugs
+
 
 def register_blueprints(app: Flask) -> None:
     from lms.accounts.api import blp as accounts_api
@@ -118,9 +124,10 @@ def register_blueprints(app: Flask) -> None:
     from lms.core.extensions import api
     from lms.courses.api import blp as courses_api
     from lms.courses.views import bp as courses_views
+    from lms.memberships.api import blp as memberships_api
     from lms.web.views import bp as web_views
 
-    for blueprint in (accounts_api, courses_api):
+    for blueprint in (accounts_api, memberships_api, courses_api):
         api.register_blueprint(blueprint)
     for blueprint in (web_views, accounts_views, courses_views):
         app.register_blueprint(blueprint)

@@ -88,3 +88,8 @@ API_SPEC_OPTIONS = {
 
 # Course archives uploaded to POST /api/v1/courses/import.
 COURSE_ARCHIVE_MAX_BYTES = 10 * 1024 * 1024
+
+# Invitations: how long a link works, and limits for CSV enrollment files.
+INVITATION_TTL = timedelta(days=14)
+INVITATION_CSV_MAX_BYTES = 5 * 1024 * 1024
+INVITATION_CSV_MAX_ROWS = 20_000

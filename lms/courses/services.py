@@ -361,3 +361,16 @@ DEFAULT_CONTENT = Path(__file__).resolve().parents[2] / "content"
 
 def launch_course_folders() -> list[Path]:
     return sorted(p for p in DEFAULT_CONTENT.iterdir() if (p / "course.yaml").is_file())
+
+
+def published_slugs(slugs: set[str]) -> set[str]:
+    """Which of these course slugs are published courses (for invitations naming courses)."""
+    if not slugs:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(Course.slug)
+            .join(CourseVersion, CourseVersion.course_id == Course.id)
+            .where(Course.slug.in_(slugs), CourseVersion.is_published)
+        )
+    )

@@ -1,0 +1,183 @@
+import marshmallow as ma
+from flask_smorest.fields import Upload
+from marshmallow import fields, validate
+
+from lms.core.api import InputSchema, OutputSchema, QuerySchema
+from lms.core.db import utcnow
+from lms.memberships.models import MemberRole, OrganizationKind
+
+SLUG = validate.Regexp(
+    r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="Use lowercase letters, digits, hyphens."
+)
+ROLE = validate.OneOf([r.value for r in MemberRole])
+
+
+class OrganizationIn(InputSchema):
+    slug = fields.String(required=True, validate=[validate.Length(min=2, max=60), SLUG])
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(
+        load_default=OrganizationKind.UNIVERSITY_OSPO.value,
+        validate=validate.OneOf([k.value for k in OrganizationKind]),
+    )
+    country = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(r"^[A-Z]{2}$", error="Use a two-letter ISO country code."),
+    )
+    website = fields.Url(load_default=None, allow_none=True, schemes={"http", "https"})
+    contact_email = fields.Email(load_default=None, allow_none=True)
+
+
+class OrganizationPatchIn(OrganizationIn):
+    class Meta:
+        partial = True
+
+    slug = fields.String(dump_only=True)
+
+
+class OrganizationOut(OutputSchema):
+    slug = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    country = fields.String(allow_none=True)
+    website = fields.String(allow_none=True)
+    contact_email = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class SeatGrantIn(InputSchema):
+    seats = fields.Integer(required=True, validate=validate.Range(min=1, max=1_000_000))
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+    @ma.validates_schema
+    def check_period(self, data, **kwargs):
+        if data["ends_at"] <= data["starts_at"]:
+            raise ma.ValidationError("Must be after starts_at.", field_name="ends_at")
+
+
+class SeatGrantChangeIn(InputSchema):
+    seats = fields.Integer(validate=validate.Range(min=1, max=1_000_000))
+    ends_at = fields.AwareDateTime()
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class SeatGrantOut(OutputSchema):
+    id = fields.Integer()
+    seats = fields.Integer()
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    source = fields.String()
+    note = fields.String()
+    created_at = fields.AwareDateTime()
+
+
+class LedgerEventOut(OutputSchema):
+    id = fields.Integer()
+    grant_id = fields.Integer()
+    action = fields.String()
+    seats = fields.Integer()
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    reason = fields.String()
+    actor = fields.Function(lambda e: e.actor.email if e.actor else None)
+    created_at = fields.AwareDateTime()
+
+
+class MembershipOut(OutputSchema):
+    organization = fields.String()
+    status = fields.String(metadata={"description": "active, expiring (within 30 days) or lapsed"})
+    seats_total = fields.Integer(attribute="capacity")
+    seats_used = fields.Integer(attribute="used")
+    seats_free = fields.Integer(attribute="free")
+    over_capacity = fields.Boolean()
+    term_starts_at = fields.AwareDateTime(allow_none=True)
+    term_ends_at = fields.AwareDateTime(allow_none=True)
+    grants = fields.List(fields.Nested(SeatGrantOut))
+
+
+class MemberQuery(QuerySchema):
+    search = fields.String(validate=validate.Length(max=200))
+    role = fields.String(validate=ROLE)
+    status = fields.String(load_default="active", validate=validate.OneOf(["active", "removed"]))
+
+
+class MemberOut(OutputSchema):
+    user_id = fields.Integer()
+    email = fields.String(attribute="user.email")
+    name = fields.String(attribute="user.name")
+    role = fields.String()
+    status = fields.String()
+    joined_at = fields.AwareDateTime()
+    removed_at = fields.AwareDateTime(allow_none=True)
+
+
+class MemberPatchIn(InputSchema):
+    role = fields.String(required=True, validate=ROLE)
+
+
+class InvitationIn(InputSchema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    role = fields.String(load_default=MemberRole.LEARNER.value, validate=ROLE)
+    name = fields.String(load_default="", validate=validate.Length(max=200))
+    courses = fields.List(fields.String(validate=SLUG), load_default=list)
+
+
+class InvitationQuery(QuerySchema):
+    status = fields.String(
+        load_default="pending",
+        validate=validate.OneOf(["pending", "expired", "accepted", "revoked", "all"]),
+    )
+
+
+class InvitationOut(OutputSchema):
+    id = fields.String(attribute="code")
+    email = fields.String()
+    name = fields.String()
+    role = fields.String()
+    courses = fields.List(fields.String())
+    status = fields.Function(lambda i: i.state(utcnow()))
+    expires_at = fields.AwareDateTime()
+    created_at = fields.AwareDateTime()
+    accepted_at = fields.AwareDateTime(allow_none=True)
+
+
+class AcceptIn(InputSchema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    password = fields.String(load_only=True, validate=validate.Length(max=128))
+
+
+class AcceptOut(OutputSchema):
+    organization = fields.String(attribute="member.organization.slug")
+    role = fields.String(attribute="member.role")
+    user_id = fields.Integer(attribute="user.id")
+    email = fields.String(attribute="user.email")
+    created_account = fields.Boolean()
+
+
+class CsvQuery(QuerySchema):
+    dry_run = fields.Boolean(load_default=False)
+
+
+class CsvFiles(ma.Schema):
+    file = Upload(required=True, metadata={"description": "CSV: email,name,role,courses"})
+
+
+class RowResultOut(OutputSchema):
+    row = fields.Integer()
+    email = fields.String()
+    status = fields.String()
+    reason = fields.String()
+    role = fields.String()
+    courses = fields.List(fields.String())
+
+
+class CsvReportOut(OutputSchema):
+    dry_run = fields.Boolean()
+    seats_free = fields.Integer(metadata={"description": "free seats before this import"})
+    created = fields.Function(lambda r: r.count("created"))
+    already_member = fields.Function(lambda r: r.count("already_member"))
+    already_invited = fields.Function(lambda r: r.count("already_invited"))
+    rejected = fields.Function(lambda r: r.count("rejected"))
+    rows = fields.List(fields.Nested(RowResultOut))
