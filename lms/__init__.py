@@ -125,11 +125,12 @@ def register_blueprints(app: Flask) -> None:
     from lms.courses.api import blp as courses_api
     from lms.courses.views import bp as courses_views
     from lms.memberships.api import blp as memberships_api
+    from lms.memberships.views import bp as memberships_views
     from lms.web.views import bp as web_views
 
     for blueprint in (accounts_api, memberships_api, courses_api):
         api.register_blueprint(blueprint)
-    for blueprint in (web_views, accounts_views, courses_views):
+    for blueprint in (web_views, accounts_views, courses_views, memberships_views):
         app.register_blueprint(blueprint)
 
 

@@ -286,6 +286,7 @@ def log_in(client: ApiClient, user) -> ApiClient:
     from tests.factories import DEFAULT_PASSWORD
 
     client.csrf_token = None
+    client.delete_cookie("lms_session")  # start from a fresh browser session
     response = client.post(
         "/api/v1/auth/login", json={"email": user.email, "password": DEFAULT_PASSWORD}
     )

@@ -1,10 +1,14 @@
 """factory_boy factories: rows flushed into the test's session (and rolled back with it)."""
 
+from datetime import timedelta
+
 import factory
 from werkzeug.security import generate_password_hash
 
 from lms.accounts.models import User
+from lms.core.db import utcnow
 from lms.core.extensions import db
+from lms.memberships.models import Organization, OrganizationMember, SeatGrant
 from tests.conftest import TEST_PASSWORD_HASH
 
 DEFAULT_PASSWORD = "correct horse battery staple"
@@ -26,3 +30,34 @@ class UserFactory(BaseFactory):
     name = factory.Sequence(lambda n: f"Person {n}")
     password_hash = _DEFAULT_HASH
     is_platform_admin = False
+
+
+class OrganizationFactory(BaseFactory):
+    class Meta:
+        model = Organization
+
+    slug = factory.Sequence(lambda n: f"ospo-{n}")
+    name = factory.Sequence(lambda n: f"University {n} OSPO")
+    kind = "university_ospo"
+    country = "DE"
+
+
+class SeatGrantFactory(BaseFactory):
+    class Meta:
+        model = SeatGrant
+
+    organization = factory.SubFactory(OrganizationFactory)
+    seats = 10
+    starts_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=1))
+    ends_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=365))
+    source = "manual"
+
+
+class MemberFactory(BaseFactory):
+    class Meta:
+        model = OrganizationMember
+
+    organization = factory.SubFactory(OrganizationFactory)
+    user = factory.SubFactory(UserFactory)
+    role = "learner"
+    status = "active"

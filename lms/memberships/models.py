@@ -57,6 +57,8 @@ class SeatGrant(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    organization: Mapped[Organization] = relationship()
+
     def is_active(self, at: datetime) -> bool:
         return self.starts_at <= at < self.ends_at
 

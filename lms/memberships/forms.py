@@ -1,0 +1,115 @@
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import (
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from lms.accounts.forms import strong_password
+from lms.memberships.models import OrganizationKind
+
+ROLES = [("learner", "Learner (takes a seat)"), ("admin", "Admin (OSPO staff; no seat)")]
+
+
+class OrganizationForm(FlaskForm):
+    slug = StringField(
+        "Short name (in addresses)",
+        validators=[
+            InputRequired(),
+            Length(min=2, max=60),
+            Regexp(
+                r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Use lowercase letters, digits and hyphens."
+            ),
+        ],
+    )
+    name = StringField("Name", validators=[InputRequired(), Length(max=200)])
+    kind = SelectField(
+        "Kind",
+        choices=[
+            (OrganizationKind.UNIVERSITY_OSPO.value, "University OSPO"),
+            (OrganizationKind.RESEARCH_INSTITUTE.value, "Research institute"),
+            (OrganizationKind.OTHER.value, "Other"),
+        ],
+    )
+    country = StringField(
+        "Country (two-letter code)",
+        validators=[Optional(), Regexp(r"^[A-Z]{2}$", message="Use a code such as DE or US.")],
+    )
+    website = StringField("Website", validators=[Optional(), Length(max=300)])
+    contact_email = EmailField("Contact email", validators=[Optional(), Email()])
+
+    def data_for_service(self) -> dict:
+        return {
+            "slug": self.slug.data,
+            "name": self.name.data,
+            "kind": self.kind.data,
+            "country": self.country.data or None,
+            "website": self.website.data or None,
+            "contact_email": self.contact_email.data or None,
+        }
+
+
+class GrantForm(FlaskForm):
+    seats = IntegerField("Seats", validators=[InputRequired(), NumberRange(min=1, max=1_000_000)])
+    starts_on = DateField("Starts on", validators=[InputRequired()])
+    ends_on = DateField("Ends on", validators=[InputRequired()])
+    note = StringField(
+        "Note",
+        validators=[Optional(), Length(max=2000)],
+        description="The invoice or purchase order, e.g. 'PO 2026-117'.",
+    )
+
+    def validate_ends_on(self, field):
+        if self.starts_on.data and field.data and field.data <= self.starts_on.data:
+            raise ValidationError("The end must be after the start.")
+
+
+class InviteForm(FlaskForm):
+    email = EmailField("Email", validators=[InputRequired(), Email(), Length(max=254)])
+    name = StringField("Name (optional)", validators=[Optional(), Length(max=200)])
+    role = SelectField("Role", choices=ROLES, default="learner")
+    courses = StringField(
+        "Courses to enroll in (optional)",
+        validators=[Optional(), Length(max=1000)],
+        description="Course short names separated by spaces, e.g. open-source-foundations.",
+    )
+
+    def course_list(self) -> list[str]:
+        return [c for c in (self.courses.data or "").replace(",", " ").split() if c]
+
+
+class CsvForm(FlaskForm):
+    file = FileField(
+        "CSV file",
+        validators=[FileRequired()],
+        description="Columns: email,name,role,courses (only email is required). "
+        "UTF-8; comma or semicolon separated; courses separated by spaces or |.",
+    )
+    dry_run = BooleanField("Preview only (change nothing)", default=True)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLES)
+
+
+class AcceptForm(FlaskForm):
+    name = StringField("Your name", validators=[InputRequired(), Length(max=200)])
+    password = PasswordField(
+        "Choose a password",
+        validators=[InputRequired(), strong_password],
+        description="At least 10 characters; not a common password.",
+    )

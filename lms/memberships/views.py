@@ -1,0 +1,252 @@
+"""HTML pages: the OSPO admin dashboard, members, invitations and CSV enrollment; platform
+admin pages for organizations and seat grants; the invitation acceptance page."""
+
+from datetime import UTC, datetime, time
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user
+
+from lms.accounts.forms import EmptyForm
+from lms.core.errors import DomainError
+from lms.core.extensions import db
+from lms.memberships import invitations, services
+from lms.memberships.forms import (
+    AcceptForm,
+    CsvForm,
+    GrantForm,
+    InviteForm,
+    OrganizationForm,
+    RoleForm,
+)
+
+bp = Blueprint("memberships", __name__, template_folder="templates")
+
+PAGE_SIZE = 50
+
+
+def _org(slug: str, admin: bool = True):
+    return services.get_organization(slug, current_user._get_current_object(), admin=admin)
+
+
+def _require_platform_admin():
+    if not current_user.is_platform_admin:
+        abort(403)
+
+
+def _dashboard(organization, status=200, **forms):
+    summary = services.seat_summary(organization)
+    search = request.args.get("q", "").strip()
+    page = max(1, request.args.get("page", 1, type=int))
+    stmt = services.members_query(organization, search=search or None)
+    members = db.session.scalars(stmt.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    pending = db.session.scalars(invitations.invitations_query(organization).limit(200)).all()
+    context = {
+        "organization": organization,
+        "summary": summary,
+        "members": members[:PAGE_SIZE],
+        "has_next": len(members) > PAGE_SIZE,
+        "page": page,
+        "search": search,
+        "pending": pending,
+        "invite_form": InviteForm(formdata=None),
+        "csv_form": CsvForm(formdata=None),
+        "button_form": EmptyForm(formdata=None),
+        "role_form": RoleForm(formdata=None),
+        "csv_report": None,
+    }
+    context.update(forms)
+    return render_template("memberships/dashboard.html", **context), status
+
+
+@bp.get("/organizations")
+@login_required
+def organization_list():
+    orgs = db.session.scalars(services.organizations_for(current_user).limit(500)).all()
+    if len(orgs) == 1 and not current_user.is_platform_admin:
+        return redirect(url_for("memberships.dashboard", slug=orgs[0].slug))
+    return render_template(
+        "memberships/organizations.html", organizations=orgs, form=OrganizationForm(formdata=None)
+    )
+
+
+@bp.post("/organizations")
+@login_required
+def create_organization():
+    _require_platform_admin()
+    form = OrganizationForm()
+    if form.validate_on_submit():
+        try:
+            organization = services.create_organization(current_user, form.data_for_service())
+        except DomainError as exc:
+            form.form_errors.append(exc.message)
+        else:
+            flash(f"{organization.name} is created. Record its seats next.", "success")
+            return redirect(url_for("memberships.dashboard", slug=organization.slug))
+    orgs = db.session.scalars(services.organizations_for(current_user).limit(500)).all()
+    return render_template("memberships/organizations.html", organizations=orgs, form=form), 422
+
+
+@bp.get("/organizations/<slug>")
+@login_required
+def dashboard(slug: str):
+    return _dashboard(_org(slug))
+
+
+@bp.post("/organizations/<slug>/invitations")
+@login_required
+def invite(slug: str):
+    organization = _org(slug)
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            invitation = invitations.invite(
+                organization,
+                current_user,
+                email=form.email.data,
+                role=form.role.data,
+                name=form.name.data or "",
+                courses=form.course_list(),
+            )
+        except DomainError as exc:
+            form.form_errors.append(exc.message)
+            return _dashboard(organization, exc.code, invite_form=form)
+        flash(f"Invitation sent to {invitation.email}.", "success")
+        return redirect(url_for("memberships.dashboard", slug=slug))
+    return _dashboard(organization, 422, invite_form=form)
+
+
+@bp.post("/organizations/<slug>/invitations/import")
+@login_required
+def import_csv(slug: str):
+    organization = _org(slug)
+    form = CsvForm()
+    if not form.validate_on_submit():
+        return _dashboard(organization, 422, csv_form=form)
+    limit = current_app.config["INVITATION_CSV_MAX_BYTES"]
+    data = form.file.data.read(limit + 1)
+    if len(data) > limit:
+        form.file.errors = [f"CSV files are limited to {limit // 2**20} MB."]
+        return _dashboard(organization, 413, csv_form=form)
+    try:
+        report = invitations.import_csv(organization, current_user, data, dry_run=form.dry_run.data)
+    except DomainError as exc:
+        form.form_errors.append(exc.message)
+        for problem in (exc.errors or {}).get("header", []):
+            form.form_errors.append(problem)
+        return _dashboard(organization, exc.code, csv_form=form)
+    if report.dry_run:
+        db.session.rollback()
+    return _dashboard(organization, csv_report=report)
+
+
+@bp.post("/organizations/<slug>/invitations/<code>/revoke")
+@login_required
+def revoke_invitation(slug: str, code: str):
+    organization = _org(slug)
+    if EmptyForm().validate_on_submit():
+        try:
+            invitations.revoke_invitation(organization, code)
+            flash("The invitation is withdrawn.", "success")
+        except DomainError as exc:
+            flash(exc.message, "error")
+    return redirect(url_for("memberships.dashboard", slug=slug))
+
+
+@bp.post("/organizations/<slug>/members/<int:user_id>/remove")
+@login_required
+def remove_member(slug: str, user_id: int):
+    organization = _org(slug)
+    if EmptyForm().validate_on_submit():
+        member = services.get_member(organization, user_id)
+        try:
+            services.remove_member(organization, member)
+            flash(f"{member.user.name} is removed; their progress is kept.", "success")
+        except DomainError as exc:
+            flash(exc.message, "error")
+    return redirect(url_for("memberships.dashboard", slug=slug))
+
+
+@bp.post("/organizations/<slug>/members/<int:user_id>/role")
+@login_required
+def change_role(slug: str, user_id: int):
+    organization = _org(slug)
+    form = RoleForm()
+    if form.validate_on_submit():
+        member = services.get_member(organization, user_id)
+        try:
+            services.change_member_role(organization, member, form.role.data)
+            flash(f"{member.user.name} is now {form.role.data}.", "success")
+        except DomainError as exc:
+            flash(exc.message, "error")
+    return redirect(url_for("memberships.dashboard", slug=slug))
+
+
+@bp.route("/organizations/<slug>/seat-grants", methods=["GET", "POST"])
+@login_required
+def grants(slug: str):
+    _require_platform_admin()
+    organization = _org(slug)
+    form = GrantForm()
+    status = 200
+    if form.validate_on_submit():
+        start = datetime.combine(form.starts_on.data, time.min, tzinfo=UTC)
+        end = datetime.combine(form.ends_on.data, time.min, tzinfo=UTC)
+        try:
+            services.record_grant(
+                organization,
+                current_user,
+                seats=form.seats.data,
+                starts_at=start,
+                ends_at=end,
+                note=form.note.data or "",
+            )
+        except DomainError as exc:
+            form.form_errors.append(exc.message)
+            status = exc.code
+        else:
+            flash(f"{form.seats.data} seats recorded.", "success")
+            return redirect(url_for("memberships.grants", slug=slug))
+    elif form.is_submitted():
+        status = 422
+    ledger = db.session.scalars(services.grant_ledger(organization).limit(200)).all()
+    return render_template(
+        "memberships/grants.html",
+        organization=organization,
+        summary=services.seat_summary(organization),
+        ledger=ledger,
+        form=form,
+    ), status
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def accept(token: str):
+    try:
+        invitation = invitations.find_invitation(token)
+    except DomainError as exc:
+        return render_template("memberships/invitation_invalid.html", message=exc.message), exc.code
+    logged_in = current_user.is_authenticated
+    form = AcceptForm() if not logged_in else EmptyForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            if logged_in:
+                acceptance = invitations.accept_invitation(
+                    token, current_user._get_current_object()
+                )
+            else:
+                acceptance = invitations.accept_invitation(
+                    token, None, name=form.name.data, password=form.password.data
+                )
+        except DomainError as exc:
+            form.form_errors.append(exc.message)
+            status = exc.code
+        else:
+            if acceptance.created_account:
+                login_user(acceptance.user)
+            flash(f"Welcome to {invitation.organization.name}!", "success")
+            return redirect(url_for("courses.catalog"))
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "memberships/accept.html", invitation=invitation, form=form, logged_in=logged_in
+    ), status
