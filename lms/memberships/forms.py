@@ -9,6 +9,7 @@ from wtforms import (
     SelectField,
     StringField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     Email,
     InputRequired,
@@ -22,7 +23,10 @@ from wtforms.validators import (
 from lms.accounts.forms import strong_password
 from lms.memberships.models import OrganizationKind
 
-ROLES = [("learner", "Learner (takes a seat)"), ("admin", "Admin (OSPO staff; no seat)")]
+ROLES = [
+    SelectChoice("learner", "Learner (takes a seat)"),
+    SelectChoice("admin", "Admin (OSPO staff; no seat)"),
+]
 
 
 class OrganizationForm(FlaskForm):
@@ -40,9 +44,9 @@ class OrganizationForm(FlaskForm):
     kind = SelectField(
         "Kind",
         choices=[
-            (OrganizationKind.UNIVERSITY_OSPO.value, "University OSPO"),
-            (OrganizationKind.RESEARCH_INSTITUTE.value, "Research institute"),
-            (OrganizationKind.OTHER.value, "Other"),
+            SelectChoice(OrganizationKind.UNIVERSITY_OSPO.value, "University OSPO"),
+            SelectChoice(OrganizationKind.RESEARCH_INSTITUTE.value, "Research institute"),
+            SelectChoice(OrganizationKind.OTHER.value, "Other"),
         ],
     )
     country = StringField(
