@@ -76,7 +76,10 @@ def test_dry_run_previews_and_changes_nothing(org_admin_client, org, db, mailbox
 
 def test_rows_beyond_the_free_seats_are_refused_row_by_row(org_admin_client, org, db):
     MemberFactory(organization=org)  # 3 seats, 1 used: 2 free
-    csv = "email,role\na@uni.example,learner\nb@uni.example,learner\nc@uni.example,learner\nd@uni.example,admin\n"
+    csv = (
+        "email,role\n"
+        "a@uni.example,learner\nb@uni.example,learner\nc@uni.example,learner\nd@uni.example,admin\n"
+    )
     body = upload(org_admin_client, csv).json
     statuses = [(r["email"], r["status"], r["reason"]) for r in body["rows"]]
     assert statuses[:2] == [("a@uni.example", "created", ""), ("b@uni.example", "created", "")]
