@@ -12,6 +12,14 @@ from lms.core.extensions import db
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 (published demo login)
 DEMO_ADMIN = ("admin@example.org", "Ada Admin")
 DEMO_LEARNER = ("learner@example.org", "Lee Learner")
+DEMO_OSPO_ADMIN = ("ospo@example.org", "Olu OSPO")
+DEMO_ORG = ("demo-university", "Demo University Open Source Program Office")
+DEMO_RESEARCHERS = [
+    ("learner@example.org", "Lee Learner"),
+    ("ana.research@example.org", "Ana Research"),
+    ("ben.lab@example.org", "Ben Lab"),
+    ("chen.data@example.org", "Chen Data"),
+]
 
 
 def seed_accounts() -> list[tuple[str, str]]:
@@ -34,6 +42,52 @@ def seed_accounts() -> list[tuple[str, str]]:
     return logins
 
 
+def _demo_user(email: str, name: str):
+    from lms.accounts import services
+    from lms.accounts.models import User
+
+    user = services.get_user_by_email(email)
+    if user is None:
+        user = User(email=email, name=name, password_hash=services.hash_password(DEMO_PASSWORD))
+        db.session.add(user)
+        db.session.flush()
+    return user
+
+
+def seed_organization() -> list[tuple[str, str]]:
+    """An OSPO with an admin, a 25-seat invoice-paid grant and a few researchers."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from lms.core.db import utcnow
+    from lms.memberships import services
+    from lms.memberships.models import Organization, SeatGrant
+
+    slug, name = DEMO_ORG
+    organization = db.session.scalar(sa.select(Organization).where(Organization.slug == slug))
+    if organization is None:
+        organization = services.create_organization(
+            None, {"slug": slug, "name": name, "kind": "university_ospo", "country": "DE"}
+        )
+    if not db.session.scalar(
+        sa.select(SeatGrant.id).where(SeatGrant.organization_id == organization.id)
+    ):
+        start = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+        services.record_grant(
+            organization,
+            None,
+            seats=25,
+            starts_at=start - timedelta(days=30),
+            ends_at=start + timedelta(days=335),
+            note="Demo invoice 2026-001",
+        )
+    services.add_member(organization, _demo_user(*DEMO_OSPO_ADMIN), "admin")
+    for email, person in DEMO_RESEARCHERS:
+        services.add_member(organization, _demo_user(email, person), "learner")
+    return [("OSPO admin", DEMO_OSPO_ADMIN[0])]
+
+
 def seed_courses() -> list[str]:
     """Import and publish the launch courses from content/ (unchanged content: no change)."""
     from lms.courses import services
@@ -51,10 +105,12 @@ def register(group: AppGroup) -> None:
         """Create (or keep) the demo accounts and data, and print the logins."""
         logins = seed_accounts()
         courses = seed_courses()
+        logins += seed_organization()
         db.session.commit()
         click.echo("Demo data is ready. Log in at /login with:")
         for role, email in logins:
             click.echo(f"  {role:<15} {email}  password: {DEMO_PASSWORD}")
+        click.echo(f"Organization: {DEMO_ORG[1]} (/organizations/{DEMO_ORG[0]}), 25 seats.")
         click.echo("Published courses (see /courses):")
         for line in courses:
             click.echo(f"  {line}")

@@ -13,6 +13,12 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(runner, db, client):
     assert second.output == first.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == count
     assert "admin@example.org" in first.output and DEMO_PASSWORD in first.output
+    ospo = client.post(
+        "/api/v1/auth/login", json={"email": "ospo@example.org", "password": DEMO_PASSWORD}
+    )
+    client.csrf_token = ospo.json["csrf_token"]
+    membership = client.get("/api/v1/organizations/demo-university/membership").json
+    assert (membership["seats_total"], membership["seats_used"]) == (25, 4)
     courses = client.get("/api/v1/courses").json
     assert {c["slug"] for c in courses} == {
         "open-source-foundations",
