@@ -78,7 +78,11 @@ def test_smtp_backend_delivers_to_a_real_server(app, db, monkeypatch, smtp_serve
     assert len(recorder.envelopes) == 1
     envelope = recorder.envelopes[0]
     assert envelope.rcpt_tos == [user.email]
-    assert b"/password/reset/" in envelope.content
+    from email import message_from_bytes, policy
+
+    received = message_from_bytes(envelope.content, policy=policy.default)
+    assert "/password/reset/" in received.get_content()
+    assert received["Subject"] == "Reset your lms password"
 
 
 def test_smtp_outage_is_logged_not_raised(app, db, monkeypatch, caplog):
