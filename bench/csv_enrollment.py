@@ -91,13 +91,11 @@ def main() -> None:
             url = f"sqlite:///{tmp}/bench.sqlite3"
             results.append(("sqlite", measure(url, args.rows, Path(tmp))))
     print(f"{args.rows} rows")
-    print(
-        f"{'database':<12} {'preview (s)':>12} {'target':>7} {'apply (s)':>10} {'target':>7} {'mails':>7}"
-    )
+    head = ("database", "preview (s)", "target", "apply (s)", "target", "mails")
+    print("{:<12} {:>12} {:>7} {:>10} {:>7} {:>7}".format(*head))
     for name, t in results:
-        print(
-            f"{name:<12} {t['preview']:>12.2f} {'< 5':>7} {t['apply']:>10.2f} {'< 15':>7} {t['mails']:>7}"
-        )
+        row = (name, f"{t['preview']:.2f}", "< 5", f"{t['apply']:.2f}", "< 15", t["mails"])
+        print("{:<12} {:>12} {:>7} {:>10} {:>7} {:>7}".format(*row))
 
 
 if __name__ == "__main__":
