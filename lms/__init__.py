@@ -116,6 +116,14 @@ def register_extensions(app: Flask) -> None:
     from lms.memberships import invitations
 
     invitations.known_courses = course_services.published_slugs
+    # Connecting twice (one app per test) is harmless: blinker keeps one connection.
+    invitations.invitation_accepted.connect(_enroll_on_acceptance, weak=False)
+
+
+def _enroll_on_acceptance(invitation, member, **extra) -> None:
+    from lms.progress.services import enroll_from_invitation
+
+    enroll_from_invitation(invitation, member)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -126,9 +134,10 @@ def register_blueprints(app: Flask) -> None:
     from lms.courses.views import bp as courses_views
     from lms.memberships.api import blp as memberships_api
     from lms.memberships.views import bp as memberships_views
+    from lms.progress.api import blp as progress_api
     from lms.web.views import bp as web_views
 
-    for blueprint in (accounts_api, memberships_api, courses_api):
+    for blueprint in (accounts_api, memberships_api, courses_api, progress_api):
         api.register_blueprint(blueprint)
     for blueprint in (web_views, accounts_views, courses_views, memberships_views):
         app.register_blueprint(blueprint)

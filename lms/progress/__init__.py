@@ -1,0 +1,1 @@
+"""Enrollments, lesson progress, quiz attempts, completion, dashboards and reports."""

@@ -1,0 +1,117 @@
+"""JSON API: enrollments, lesson progress, quiz attempts; organization reports."""
+
+from flask import Response, stream_with_context
+
+from lms.core.api import Blueprint, SQLAlchemyRowsPage
+from lms.core.auth import authenticated_user, login_required
+from lms.memberships import services as memberships
+from lms.progress import reports, services
+from lms.progress.schemas import (
+    AttemptIn,
+    AttemptOut,
+    EnrollIn,
+    EnrollmentDetailOut,
+    EnrollmentOut,
+    ProgressIn,
+    ProgressOut,
+    ReportQuery,
+    ReportRowOut,
+    SummaryOut,
+)
+
+blp = Blueprint("progress_api", __name__, url_prefix="/api/v1", description="Progress")
+
+
+@blp.route("/enrollments", methods=["POST"])
+@login_required
+@blp.arguments(EnrollIn)
+@blp.response(201, EnrollmentOut)
+@blp.alt_response(200, schema=EnrollmentOut, description="Already enrolled: the enrollment")
+def enroll(data):
+    """Enroll in a course (needs a seat); enrolling again returns the existing enrollment"""
+    user = authenticated_user()
+    enrollment, created = services.enroll(user, data["course"], data.get("organization"))
+    return services.get_enrollment_row(user, enrollment.id), 201 if created else 200
+
+
+@blp.route("/enrollments", methods=["GET"])
+@login_required
+@blp.response(200, EnrollmentOut(many=True))
+def my_enrollments():
+    """My enrollments with percent complete and the lesson to resume"""
+    return services.my_enrollments(authenticated_user())
+
+
+@blp.route("/enrollments/<int:enrollment_id>", methods=["GET"])
+@login_required
+@blp.response(200, EnrollmentDetailOut)
+def get_enrollment(enrollment_id):
+    """One of my enrollments, with the state of every lesson"""
+    user = authenticated_user()
+    row = services.get_enrollment_row(user, enrollment_id)
+    row.lessons = services.lesson_overview(row.enrollment)
+    return row
+
+
+@blp.route("/enrollments/<int:enrollment_id>/upgrade", methods=["POST"])
+@login_required
+@blp.response(200, EnrollmentOut)
+def upgrade(enrollment_id):
+    """Move to the newest published version, keeping progress on lessons that still exist"""
+    user = authenticated_user()
+    services.upgrade(user, enrollment_id)
+    return services.get_enrollment_row(user, enrollment_id)
+
+
+@blp.route("/enrollments/<int:enrollment_id>/lessons/<lesson_slug>/progress", methods=["PUT"])
+@login_required
+@blp.arguments(ProgressIn)
+@blp.response(200, ProgressOut)
+def put_progress(data, enrollment_id, lesson_slug):
+    """Record a lesson as viewed or completed (idempotent; the first completion time is kept)"""
+    return services.mark_lesson(
+        authenticated_user(),
+        enrollment_id,
+        lesson_slug,
+        data["status"],
+        data["time_spent_seconds"],
+    )
+
+
+@blp.route("/enrollments/<int:enrollment_id>/lessons/<lesson_slug>/attempts", methods=["POST"])
+@login_required
+@blp.arguments(AttemptIn)
+@blp.response(201, AttemptOut)
+def submit_attempt(data, enrollment_id, lesson_slug):
+    """Submit quiz answers: graded on the server, with explanations"""
+    return services.submit_attempt(
+        authenticated_user(), enrollment_id, lesson_slug, data["answers"]
+    )
+
+
+@blp.route("/organizations/<slug>/report", methods=["GET"])
+@login_required
+@blp.arguments(ReportQuery, location="query")
+@blp.response(200, ReportRowOut(many=True))
+@blp.paginate(SQLAlchemyRowsPage)
+def report(query, slug):
+    """Per-learner, per-course progress (filters, sorting, pages); ?format=csv: everything"""
+    organization = memberships.get_organization(slug, authenticated_user(), admin=True)
+    export = query.pop("format") == "csv"
+    stmt = reports.report_query(organization, **query)
+    if export:
+        response = Response(stream_with_context(reports.csv_lines(stmt)), mimetype="text/csv")
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="{organization.slug}-progress.csv"'
+        )
+        return response
+    return stmt
+
+
+@blp.route("/organizations/<slug>/report/summary", methods=["GET"])
+@login_required
+@blp.response(200, SummaryOut)
+def report_summary(slug):
+    """Per course: enrolled, in progress, completed, completion rate, median days"""
+    organization = memberships.get_organization(slug, authenticated_user(), admin=True)
+    return {"organization": organization.slug, "courses": reports.summary(organization)}

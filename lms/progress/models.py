@@ -1,0 +1,92 @@
+"""Enrollments and progress, with per-enrollment counters kept in the same transaction as each
+progress write, so dashboards and reports never aggregate raw progress rows per request."""
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.accounts.models import User
+from lms.core.db import utcnow
+from lms.core.extensions import db
+from lms.courses.models import Course, CourseVersion, Lesson
+
+
+class EnrollmentStatus(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+
+
+class Enrollment(db.Model):
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        # One enrollment per person and course; it moves between versions, never duplicates.
+        sa.UniqueConstraint("user_id", "course_id"),
+        # Report pages: the page of an organization's enrollments first, then their joins.
+        sa.Index("ix_enrollments_organization_id_id", "organization_id", "id"),
+        sa.CheckConstraint("required_done <= required_total", name="required_done_bounded"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id"), index=True)
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("course_versions.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(10), default=EnrollmentStatus.ACTIVE)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Counters, kept by the progress writes (see services.mark_lesson).
+    lessons_done: Mapped[int] = mapped_column(default=0)
+    quizzes_passed: Mapped[int] = mapped_column(default=0)
+    required_total: Mapped[int] = mapped_column(default=0)
+    required_done: Mapped[int] = mapped_column(default=0)
+    percent_complete: Mapped[int] = mapped_column(default=0)
+    # Where "resume" takes the learner: the lesson after the last one they finished.
+    resume_lesson_id: Mapped[int | None] = mapped_column(sa.ForeignKey("lessons.id"))
+
+    user: Mapped[User] = relationship(lazy="raise")
+    course: Mapped[Course] = relationship(lazy="raise")
+    version: Mapped[CourseVersion] = relationship(lazy="raise")
+    resume_lesson: Mapped[Lesson | None] = relationship(lazy="raise")
+
+
+class ProgressStatus(StrEnum):
+    VIEWED = "viewed"
+    COMPLETED = "completed"
+
+
+class LessonProgress(db.Model):
+    __tablename__ = "lesson_progress"
+    __table_args__ = (
+        sa.UniqueConstraint("enrollment_id", "lesson_id"),
+        sa.Index("ix_lesson_progress_enrollment_completed", "enrollment_id", "completed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrollments.id"))
+    lesson_id: Mapped[int] = mapped_column(sa.ForeignKey("lessons.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(10), default=ProgressStatus.VIEWED)
+    first_viewed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]  # the first completion; never moved
+    time_spent_seconds: Mapped[int] = mapped_column(default=0)
+    best_score: Mapped[int | None]  # quizzes
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuizAttempt(db.Model):
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (
+        # The attempt number is unique: two racing submissions cannot both be attempt 3 of 3.
+        sa.UniqueConstraint("enrollment_id", "lesson_id", "number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrollments.id"), index=True)
+    lesson_id: Mapped[int] = mapped_column(sa.ForeignKey("lessons.id"), index=True)
+    number: Mapped[int]
+    answers: Mapped[dict] = mapped_column(sa.JSON)
+    score: Mapped[int]  # percent, 0..100
+    passed: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,156 @@
+from marshmallow import fields, validate
+
+from lms.core.api import InputSchema, OutputSchema, QuerySchema
+
+SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="Use a course slug.")
+
+
+class EnrollIn(InputSchema):
+    course = fields.String(required=True, validate=[validate.Length(max=100), SLUG])
+    organization = fields.String(
+        validate=validate.Length(max=60),
+        metadata={"description": "needed only when you hold seats in several organizations"},
+    )
+
+
+class NextLessonOut(OutputSchema):
+    slug = fields.String()
+    title = fields.String()
+
+
+class EnrollmentOut(OutputSchema):
+    id = fields.Integer(attribute="enrollment.id")
+    course = fields.String(attribute="course_slug")
+    title = fields.String()
+    version = fields.String()
+    version_number = fields.Integer()
+    newer_version = fields.String(
+        allow_none=True, metadata={"description": "a newer published version you may move to"}
+    )
+    status = fields.String(attribute="enrollment.status")
+    percent_complete = fields.Integer(attribute="enrollment.percent_complete")
+    lessons_done = fields.Integer(attribute="enrollment.lessons_done")
+    quizzes_passed = fields.Integer(attribute="enrollment.quizzes_passed")
+    required_done = fields.Integer(attribute="enrollment.required_done")
+    required_total = fields.Integer(attribute="enrollment.required_total")
+    started_at = fields.AwareDateTime(attribute="enrollment.started_at")
+    last_activity_at = fields.AwareDateTime(attribute="enrollment.last_activity_at")
+    completed_at = fields.AwareDateTime(attribute="enrollment.completed_at", allow_none=True)
+    next_lesson = fields.Method("get_next")
+
+    def get_next(self, row):
+        if row.resume_slug is None:
+            return None
+        return {"slug": row.resume_slug, "title": row.resume_title}
+
+
+class LessonStateOut(OutputSchema):
+    slug = fields.String()
+    title = fields.String()
+    kind = fields.String()
+    required = fields.Boolean()
+    status = fields.String(metadata={"description": "not_started, viewed or completed"})
+    completed_at = fields.AwareDateTime(allow_none=True)
+    best_score = fields.Integer(allow_none=True)
+
+
+class EnrollmentDetailOut(EnrollmentOut):
+    lessons = fields.List(fields.Nested(LessonStateOut), attribute="lessons")
+
+
+class ProgressIn(InputSchema):
+    status = fields.String(required=True, validate=validate.OneOf(["viewed", "completed"]))
+    time_spent_seconds = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0, max=86_400),
+        metadata={"description": "total seconds spent on the lesson so far (the largest counts)"},
+    )
+
+
+class ProgressOut(OutputSchema):
+    enrollment_id = fields.Integer()
+    lesson = fields.String(attribute="lesson_slug")
+    status = fields.String()
+    completed_at = fields.AwareDateTime(allow_none=True)
+    enrollment_status = fields.String()
+    percent_complete = fields.Integer()
+    changed = fields.Boolean(metadata={"description": "false when this repeated a known state"})
+
+
+class AttemptIn(InputSchema):
+    answers = fields.Raw(
+        required=True,
+        metadata={"description": 'question id -> list of choice ids: {"q1": ["b"]}'},
+    )
+
+
+class QuestionResultOut(OutputSchema):
+    id = fields.String()
+    correct = fields.Boolean()
+    your_answer = fields.List(fields.String())
+    correct_answer = fields.List(fields.String(), allow_none=True)
+    explanation_html = fields.String()
+
+
+class AttemptOut(OutputSchema):
+    attempt = fields.Integer(attribute="attempt.number")
+    score = fields.Integer(attribute="attempt.score")
+    passed = fields.Boolean(attribute="attempt.passed")
+    pass_mark = fields.Integer()
+    attempts_left = fields.Integer(allow_none=True)
+    best_score = fields.Method("get_best")
+    enrollment_status = fields.String(attribute="progress.enrollment_status")
+    percent_complete = fields.Integer(attribute="progress.percent_complete")
+    questions = fields.List(fields.Nested(QuestionResultOut))
+
+    def get_best(self, result):
+        return result.best_score
+
+
+REPORT_SORTS = [
+    "name", "email", "course", "percent", "started", "last_activity", "completed",
+]  # fmt: skip
+
+
+class ReportQuery(QuerySchema):
+    course = fields.String(validate=[validate.Length(max=100), SLUG])
+    status = fields.String(validate=validate.OneOf(["in_progress", "completed"]))
+    search = fields.String(validate=validate.Length(min=1, max=200))
+    active_since = fields.AwareDateTime()
+    sort = fields.String(
+        load_default="name",
+        validate=validate.OneOf(REPORT_SORTS + [f"-{s}" for s in REPORT_SORTS]),
+        metadata={"description": "a column; prefix with - for descending"},
+    )
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class ReportRowOut(OutputSchema):
+    enrollment_id = fields.Integer()
+    user_id = fields.Integer()
+    name = fields.String()
+    email = fields.String()
+    course = fields.String()
+    version = fields.String()
+    percent_complete = fields.Integer()
+    lessons_done = fields.Integer()
+    quizzes_passed = fields.Integer()
+    status = fields.String()
+    started_at = fields.AwareDateTime()
+    last_activity_at = fields.AwareDateTime()
+    completed_at = fields.AwareDateTime(allow_none=True)
+
+
+class CourseSummaryOut(OutputSchema):
+    course = fields.String()
+    title = fields.String()
+    enrolled = fields.Integer()
+    in_progress = fields.Integer()
+    completed = fields.Integer()
+    completion_rate = fields.Float(metadata={"description": "completed / enrolled, 0..1"})
+    median_days_to_complete = fields.Float(allow_none=True)
+
+
+class SummaryOut(OutputSchema):
+    organization = fields.String()
+    courses = fields.List(fields.Nested(CourseSummaryOut))
