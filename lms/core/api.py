@@ -1,7 +1,10 @@
 """API base classes: the Blueprint, the input/output schemas and the SQLAlchemy pager."""
 
+from functools import wraps
+
 import marshmallow as ma
 import sqlalchemy as sa
+from flask import Response
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest import Page, abort
 from webargs import core as webargs_core
@@ -30,9 +33,40 @@ class JsonOnlyParser(FlaskParser):
         return super()._raw_load_json(req)
 
 
+class _ReadyResponse(Exception):  # noqa: N818 (control flow, not an error)
+    def __init__(self, response: Response):
+        self.response = response
+
+
 class Blueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = JsonOnlyParser()
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 25, "max_page_size": 100}
+
+    def paginate(self, pager=None, **kwargs):
+        """flask-smorest's paginate, except that a view may return a finished ``Response``
+        (a streamed CSV export of the same list) and have it sent as it is."""
+        paginate = super().paginate(pager, **kwargs)
+
+        def decorator(func):
+            @wraps(func)
+            def view(*args, **kw):
+                result = func(*args, **kw)
+                if isinstance(result, Response):
+                    raise _ReadyResponse(result)
+                return result
+
+            paginated = paginate(view)
+
+            @wraps(paginated)
+            def wrapper(*args, **kw):
+                try:
+                    return paginated(*args, **kw)
+                except _ReadyResponse as ready:
+                    return ready.response
+
+            return wrapper
+
+        return decorator
 
 
 class InputSchema(ma.Schema):

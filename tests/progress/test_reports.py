@@ -1,0 +1,124 @@
+"""Organization reports: rows, filters, sorting, pages, the streamed CSV and the summary."""
+
+import csv
+import io
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from lms.core.db import utcnow
+from lms.progress.models import Enrollment
+from tests.accounts.test_api import assert_error_shape
+from tests.conftest import log_in
+from tests.factories import MemberFactory, UserFactory
+from tests.progress.conftest import RIGHT, attempt, progress
+
+
+def enroll_people(app, org, names, course="tiny-course"):
+    people = []
+    for name in names:
+        user = MemberFactory(organization=org, user=UserFactory(name=name)).user
+        client = log_in(app.test_client(), user)
+        enrollment = client.post("/api/v1/enrollments", json={"course": course}).json
+        people.append((user, client, enrollment))
+    return people
+
+
+def finish(client, enrollment):
+    progress(client, enrollment["id"], "hello")
+    attempt(client, enrollment["id"], RIGHT)
+    progress(client, enrollment["id"], "more")
+
+
+def test_report_rows_filters_and_sorting(app, org, course, client, db):
+    people = enroll_people(app, org, ["Ada", "Bea", "Cy"])
+    finish(people[0][1], people[0][2])
+    progress(people[1][1], people[1][2]["id"], "hello")
+    admin = MemberFactory(organization=org, role="admin").user
+    log_in(client, admin)
+    rows = client.get("/api/v1/organizations/ospo/report").json
+    assert [r["name"] for r in rows] == ["Ada", "Bea", "Cy"]
+    ada = rows[0]
+    assert (ada["course"], ada["version"], ada["percent_complete"], ada["status"]) == (
+        "tiny-course",
+        "1.0.0",
+        100,
+        "completed",
+    )
+    assert ada["lessons_done"] == 2 and ada["quizzes_passed"] == 1 and ada["completed_at"]
+    completed = client.get("/api/v1/organizations/ospo/report?status=completed").json
+    assert [r["name"] for r in completed] == ["Ada"]
+    by_percent = client.get("/api/v1/organizations/ospo/report?sort=-percent").json
+    assert [r["name"] for r in by_percent] == ["Ada", "Bea", "Cy"]
+    found = client.get("/api/v1/organizations/ospo/report?search=bea").json
+    assert [r["name"] for r in found] == ["Bea"]
+    future = (utcnow() + timedelta(days=1)).isoformat().replace("+00:00", "Z")
+    assert client.get(f"/api/v1/organizations/ospo/report?active_since={future}").json == []
+    assert client.get("/api/v1/organizations/ospo/report?course=other").json == []
+
+
+def test_report_rejects_unknown_filters_and_big_pages(client, org, db):
+    admin = MemberFactory(organization=org, role="admin").user
+    log_in(client, admin)
+    assert_error_shape(client.get("/api/v1/organizations/ospo/report?colour=red"), 422)
+    assert_error_shape(client.get("/api/v1/organizations/ospo/report?page_size=101"), 422)
+    assert_error_shape(client.get("/api/v1/organizations/ospo/report?sort=shoe_size"), 422)
+
+
+def test_report_is_for_the_organizations_admins_only(app, org, course, client, db):
+    ((_, learner_client, _),) = enroll_people(app, org, ["Ada"])
+    assert_error_shape(learner_client.get("/api/v1/organizations/ospo/report"), 403)
+    log_in(client, UserFactory())
+    assert_error_shape(client.get("/api/v1/organizations/ospo/report"), 404)
+
+
+def test_report_page_makes_the_same_queries_for_any_page_size(
+    app, org, course, client, db, count_queries
+):
+    enroll_people(app, org, [f"P{n:02d}" for n in range(12)])
+    admin = MemberFactory(organization=org, role="admin").user
+    log_in(client, admin)
+    with count_queries() as small:
+        assert len(client.get("/api/v1/organizations/ospo/report?page_size=2").json) == 2
+    with count_queries() as large:
+        assert len(client.get("/api/v1/organizations/ospo/report?page_size=12").json) == 12
+    assert len(small) == len(large)
+    page_two = client.get("/api/v1/organizations/ospo/report?page_size=5&page=2").json
+    assert [r["name"] for r in page_two] == [f"P{n:02d}" for n in range(5, 10)]
+
+
+def test_csv_export_streams_every_row(app, org, course, client, db):
+    people = enroll_people(app, org, ["=HYPERLINK(evil)", "Bea"])
+    finish(people[1][1], people[1][2])
+    admin = MemberFactory(organization=org, role="admin").user
+    log_in(client, admin)
+    response = client.get("/api/v1/organizations/ospo/report?format=csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.is_streamed
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [r["name"] for r in rows] == ["'=HYPERLINK(evil)", "Bea"]  # no formula injection
+    assert rows[1]["status"] == "completed" and rows[1]["percent_complete"] == "100"
+
+
+def test_summary_per_course(app, org, course, client, db):
+    people = enroll_people(app, org, ["A", "B", "C", "D"])
+    finish(people[0][1], people[0][2])
+    finish(people[1][1], people[1][2])
+    db.session.execute(
+        sa.update(Enrollment)
+        .where(Enrollment.id == people[0][2]["id"])
+        .values(started_at=utcnow() - timedelta(days=4))
+    )
+    db.session.execute(
+        sa.update(Enrollment)
+        .where(Enrollment.id == people[1][2]["id"])
+        .values(started_at=utcnow() - timedelta(days=2))
+    )
+    admin = MemberFactory(organization=org, role="admin").user
+    log_in(client, admin)
+    body = client.get("/api/v1/organizations/ospo/report/summary").json
+    (summary,) = body["courses"]
+    assert (summary["enrolled"], summary["in_progress"], summary["completed"]) == (4, 2, 2)
+    assert summary["completion_rate"] == 0.5
+    assert 2.9 <= summary["median_days_to_complete"] <= 3.1
