@@ -135,11 +135,12 @@ def register_blueprints(app: Flask) -> None:
     from lms.memberships.api import blp as memberships_api
     from lms.memberships.views import bp as memberships_views
     from lms.progress.api import blp as progress_api
+    from lms.progress.views import bp as progress_views
     from lms.web.views import bp as web_views
 
     for blueprint in (accounts_api, memberships_api, courses_api, progress_api):
         api.register_blueprint(blueprint)
-    for blueprint in (web_views, accounts_views, courses_views, memberships_views):
+    for blueprint in (web_views, accounts_views, courses_views, memberships_views, progress_views):
         app.register_blueprint(blueprint)
 
 

@@ -306,8 +306,22 @@ class LessonPage:
         return public_questions(self.lesson)
 
 
-def lesson_page(slug: str, lesson_slug: str, actor=None, number: int | None = None) -> LessonPage:
-    version = visible_version(slug, actor, number)
+def lesson_page(
+    slug: str,
+    lesson_slug: str,
+    actor=None,
+    number: int | None = None,
+    *,
+    version_id: int | None = None,
+) -> LessonPage:
+    """A lesson with its module and neighbours. ``version_id`` reads a given version (an
+    enrollment's own, which stays readable after a newer one is published)."""
+    if version_id is not None:
+        version = db.session.get(CourseVersion, version_id)
+        if version is None:
+            raise NotFound("No such course.")
+    else:
+        version = visible_version(slug, actor, number)
     lesson = db.session.scalar(
         sa.select(Lesson)
         .where(Lesson.version_id == version.id, Lesson.slug == lesson_slug)

@@ -232,3 +232,25 @@ def test_moving_to_a_new_version_keeps_progress_by_slug(
     assert (
         db.session.scalar(sa.select(sa.func.count()).select_from(LessonProgress)) == 2
     )  # old kept
+
+
+def test_an_invitation_naming_courses_enrolls_on_acceptance(app, org, course, mailbox, db):
+    import re
+
+    from tests.factories import MemberFactory
+
+    staff = MemberFactory(organization=org, role="admin").user
+    admin_client = log_in(app.test_client(), staff)
+    sent = admin_client.post(
+        "/api/v1/organizations/ospo/invitations",
+        json={"email": "enrolled@uni.example", "courses": ["tiny-course"]},
+    )
+    assert sent.status_code == 201
+    token = re.search(r"/invitations/(\S+)", mailbox.last_to("enrolled@uni.example").get_content()).group(1)
+    newcomer = app.test_client()
+    accepted = newcomer.post(
+        f"/api/v1/invitations/{token}/accept", json={"name": "E", "password": "quiet meadow lantern"}
+    )
+    assert accepted.status_code == 200
+    enrollments = newcomer.get("/api/v1/enrollments").json
+    assert [e["course"] for e in enrollments] == ["tiny-course"]

@@ -1,0 +1,181 @@
+"""HTML pages: the learner dashboard, enrolling, lesson progress and quizzes, and the
+organization report with its CSV export and completions chart."""
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from lms.accounts.forms import EmptyForm
+from lms.core.errors import DomainError
+from lms.core.extensions import db
+from lms.courses import services as courses
+from lms.courses.models import Course
+from lms.memberships import services as memberships
+from lms.progress import reports, services
+from lms.progress.models import Enrollment
+
+bp = Blueprint("progress", __name__, template_folder="templates")
+
+REPORT_PAGE_SIZE = 50
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    rows = services.my_enrollments(current_user)
+    return render_template(
+        "progress/dashboard.html",
+        active=[r for r in rows if r.enrollment.status == "active"],
+        completed=[r for r in rows if r.enrollment.status == "completed"],
+        form=EmptyForm(formdata=None),
+    )
+
+
+@bp.post("/courses/<slug>/enroll")
+@login_required
+def enroll(slug: str):
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("courses.course", slug=slug))
+    try:
+        enrollment, _ = services.enroll(current_user, slug, request.form.get("organization"))
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("courses.course", slug=slug))
+    row = services.get_enrollment_row(current_user, enrollment.id)
+    return redirect(
+        url_for("progress.learn", enrollment_id=enrollment.id, lesson_slug=row.resume_slug)
+    )
+
+
+def _lesson_context(enrollment_id: int, lesson_slug: str):
+    row = services.get_enrollment_row(current_user, enrollment_id)
+    version = row.enrollment.version_id
+    page = courses.lesson_page(row.course_slug, lesson_slug, None, None, version_id=version)
+    state = services.lesson_states(row.enrollment).get(page.lesson.id)
+    return row, page, state
+
+
+@bp.get("/learn/<int:enrollment_id>/<lesson_slug>")
+@login_required
+def learn(enrollment_id: int, lesson_slug: str):
+    """A lesson inside an enrollment: the content of the enrollment's own version."""
+    row, page, state = _lesson_context(enrollment_id, lesson_slug)
+    if state is None:
+        services.mark_lesson(current_user, enrollment_id, lesson_slug, "viewed")
+    return render_template(
+        "progress/learn.html",
+        row=row,
+        page=page,
+        state=state,
+        form=EmptyForm(formdata=None),
+        result=None,
+    )
+
+
+@bp.post("/learn/<int:enrollment_id>/<lesson_slug>/complete")
+@login_required
+def complete(enrollment_id: int, lesson_slug: str):
+    if EmptyForm().validate_on_submit():
+        result = services.mark_lesson(current_user, enrollment_id, lesson_slug, "completed")
+        if result.just_completed_course:
+            flash("You completed the course. Well done!", "success")
+        row = services.get_enrollment_row(current_user, enrollment_id)
+        if row.resume_slug and row.resume_slug != lesson_slug:
+            return redirect(
+                url_for("progress.learn", enrollment_id=enrollment_id, lesson_slug=row.resume_slug)
+            )
+    return redirect(url_for("progress.learn", enrollment_id=enrollment_id, lesson_slug=lesson_slug))
+
+
+@bp.post("/learn/<int:enrollment_id>/<lesson_slug>/attempt")
+@login_required
+def submit_quiz(enrollment_id: int, lesson_slug: str):
+    row, page, state = _lesson_context(enrollment_id, lesson_slug)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return redirect(
+            url_for("progress.learn", enrollment_id=enrollment_id, lesson_slug=lesson_slug)
+        )
+    answers = {q["id"]: request.form.getlist(q["id"]) for q in page.questions}
+    answers = {qid: chosen for qid, chosen in answers.items() if chosen}
+    try:
+        result = services.submit_attempt(current_user, enrollment_id, lesson_slug, answers)
+    except DomainError as exc:
+        message = exc.message
+        if exc.errors and "answers" in exc.errors:
+            message = "Answer every question before submitting."
+        form.form_errors.append(message)
+        return render_template(
+            "progress/learn.html",
+            row=row,
+            page=page,
+            state=state,
+            form=form,
+            result=None,
+            given=answers,
+        ), exc.code
+    if result.progress.just_completed_course:
+        flash("You completed the course. Well done!", "success")
+    return render_template(
+        "progress/learn.html",
+        row=row,
+        page=page,
+        state=state,
+        form=EmptyForm(formdata=None),
+        result=result,
+        given=answers,
+    ), 201
+
+
+@bp.get("/organizations/<slug>/report")
+@login_required
+def report(slug: str):
+    organization = memberships.get_organization(slug, current_user, admin=True)
+    filters = {
+        "course": request.args.get("course") or None,
+        "status": request.args.get("status")
+        if request.args.get("status") in ("in_progress", "completed")
+        else None,
+        "search": request.args.get("search") or None,
+        "sort": request.args.get("sort")
+        if request.args.get("sort", "").lstrip("-") in reports.SORTS
+        else "name",
+    }
+    stmt = reports.report_query(organization, **filters)
+    if request.args.get("format") == "csv":
+        response = Response(stream_with_context(reports.csv_lines(stmt)), mimetype="text/csv")
+        response.headers["Content-Disposition"] = f'attachment; filename="{slug}-progress.csv"'
+        return response
+    page = max(1, request.args.get("page", 1, type=int))
+    rows = (
+        db.session.execute(stmt.limit(REPORT_PAGE_SIZE + 1).offset((page - 1) * REPORT_PAGE_SIZE))
+        .mappings()
+        .all()
+    )
+    course_choices = db.session.scalars(
+        db.select(Course.slug)
+        .join(Enrollment, Enrollment.course_id == Course.id)
+        .where(Enrollment.organization_id == organization.id)
+        .distinct()
+    ).all()
+    weeks = reports.completions_per_week(organization)
+    return render_template(
+        "progress/report.html",
+        organization=organization,
+        rows=rows[:REPORT_PAGE_SIZE],
+        has_next=len(rows) > REPORT_PAGE_SIZE,
+        page=page,
+        filters=filters,
+        course_choices=sorted(course_choices),
+        summary=reports.summary(organization),
+        weeks=weeks,
+        week_max=max([count for _, count in weeks] + [1]),
+    )
