@@ -88,6 +88,46 @@ def seed_organization() -> list[tuple[str, str]]:
     return [("OSPO admin", DEMO_OSPO_ADMIN[0])]
 
 
+# (email, course, how many of its lessons and quizzes to finish; None = all of them)
+DEMO_PROGRESS = [
+    ("ben.lab@example.org", "open-source-foundations", None),
+    ("ana.research@example.org", "open-source-foundations", 12),
+    ("learner@example.org", "open-source-foundations", 3),
+    ("chen.data@example.org", "responsible-genai-research-software", 1),
+]
+
+
+def seed_progress() -> list[str]:
+    """Demo learners at different stages; one has completed a course. Running it again
+    changes nothing: progress writes are idempotent and passed quizzes are not retaken."""
+    import sqlalchemy as sa
+
+    from lms.accounts import services as accounts
+    from lms.courses.models import Lesson
+    from lms.progress import services
+
+    lines = []
+    for email, course, steps in DEMO_PROGRESS:
+        user = accounts.get_user_by_email(email)
+        enrollment, _ = services.enroll(user, course)
+        lessons = db.session.scalars(
+            sa.select(Lesson)
+            .where(Lesson.version_id == enrollment.version_id)
+            .order_by(Lesson.position)
+        ).all()
+        done = services.lesson_states(enrollment)
+        for lesson in lessons[: len(lessons) if steps is None else steps]:
+            if lesson.is_quiz:
+                if not (done.get(lesson.id) and done[lesson.id].completed_at):
+                    answers = {q["id"]: q["answer"] for q in lesson.questions}
+                    services.submit_attempt(user, enrollment.id, lesson.slug, answers)
+            else:
+                services.mark_lesson(user, enrollment.id, lesson.slug, "completed", 300)
+        db.session.refresh(enrollment)
+        lines.append(f"{email}: {course} {enrollment.percent_complete}%")
+    return lines
+
+
 def seed_courses() -> list[str]:
     """Import and publish the launch courses from content/ (unchanged content: no change)."""
     from lms.courses import services
@@ -106,6 +146,7 @@ def register(group: AppGroup) -> None:
         logins = seed_accounts()
         courses = seed_courses()
         logins += seed_organization()
+        progress = seed_progress()
         db.session.commit()
         click.echo("Demo data is ready. Log in at /login with:")
         for role, email in logins:
@@ -113,4 +154,7 @@ def register(group: AppGroup) -> None:
         click.echo(f"Organization: {DEMO_ORG[1]} (/organizations/{DEMO_ORG[0]}), 25 seats.")
         click.echo("Published courses (see /courses):")
         for line in courses:
+            click.echo(f"  {line}")
+        click.echo("Learner progress (see /dashboard and /organizations/demo-university/report):")
+        for line in progress:
             click.echo(f"  {line}")

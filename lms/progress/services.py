@@ -346,7 +346,7 @@ def _move_counters(
             required_done=required_done,
             percent_complete=sa.case(
                 (table.c.required_total == 0, 100),
-                else_=(required_done * 100) / table.c.required_total,
+                else_=(required_done * 100) // table.c.required_total,
             ),
             status=sa.case((finishes, EnrollmentStatus.COMPLETED.value), else_=table.c.status),
             completed_at=sa.case((finishes, now), else_=table.c.completed_at),

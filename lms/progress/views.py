@@ -174,6 +174,7 @@ def report(slug: str):
         has_next=len(rows) > REPORT_PAGE_SIZE,
         page=page,
         filters=filters,
+        active_filters={key: value for key, value in filters.items() if value},
         course_choices=sorted(course_choices),
         summary=reports.summary(organization),
         weeks=weeks,

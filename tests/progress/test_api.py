@@ -68,6 +68,8 @@ def test_marking_complete_is_idempotent_and_keeps_the_first_time(learner_client,
     row = learner_client.get("/api/v1/enrollments").json[0]
     assert (row["lessons_done"], row["required_done"], row["percent_complete"]) == (1, 1, 33)
     assert row["next_lesson"]["slug"] == "world"
+    stored = db.session.scalar(sa.select(Enrollment.percent_complete))
+    assert stored == 33 and isinstance(stored, int)  # a whole number in the database too
 
 
 def test_time_spent_keeps_the_largest_report(learner_client, enrollment, db):
@@ -246,10 +248,13 @@ def test_an_invitation_naming_courses_enrolls_on_acceptance(app, org, course, ma
         json={"email": "enrolled@uni.example", "courses": ["tiny-course"]},
     )
     assert sent.status_code == 201
-    token = re.search(r"/invitations/(\S+)", mailbox.last_to("enrolled@uni.example").get_content()).group(1)
+    token = re.search(
+        r"/invitations/(\S+)", mailbox.last_to("enrolled@uni.example").get_content()
+    ).group(1)
     newcomer = app.test_client()
     accepted = newcomer.post(
-        f"/api/v1/invitations/{token}/accept", json={"name": "E", "password": "quiet meadow lantern"}
+        f"/api/v1/invitations/{token}/accept",
+        json={"name": "E", "password": "quiet meadow lantern"},
     )
     assert accepted.status_code == 200
     enrollments = newcomer.get("/api/v1/enrollments").json
