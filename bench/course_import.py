@@ -22,7 +22,7 @@ PARAGRAPH = (
 def generate_course(root: Path, modules: int = 20, lessons_per_module: int = 9) -> Path:
     """20 modules x (9 lessons + 1 quiz) = 200 items, ~450 words and a code block each."""
     folder = root / "bench-course"
-    folder.mkdir()
+    folder.mkdir(parents=True)
     (folder / "course.yaml").write_text(
         'slug: bench-course\ntitle: Bench course\nversion: "1.0.0"\n'
         "summary: A generated course.\ntopics: [bench]\npass_mark: 70\n"
@@ -45,9 +45,9 @@ def generate_course(root: Path, modules: int = 20, lessons_per_module: int = 9) 
                 prompt: Question {q}?
                 choices:
                   - id: a
-                    text: Yes
+                    text: "Yes"
                   - id: b
-                    text: No
+                    text: "No"
                 answer: a
                 explanation: Because.
             """)

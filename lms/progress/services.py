@@ -6,6 +6,7 @@ enrollment's counters moved, by a single conditional UPDATE that also completes 
 exactly once.
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -153,7 +154,10 @@ class EnrollmentRow:
     newer_version: str | None
 
 
+@functools.cache
 def _rows_query() -> sa.Select:
+    """Built once: statements are immutable, and building this one (with its aliases) costs
+    more than running it. Callers add their ``where`` to a copy."""
     resume = aliased(Lesson)
     newer = aliased(CourseVersion)
     return (
@@ -226,10 +230,6 @@ def _enrollment_and_lesson(user: User, enrollment_id: int, lesson_slug: str):
 # -- progress writes --------------------------------------------------------------------
 
 
-def _insert(session):
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 def _larger(new, old):
     return sa.case((new > old, new), else_=old)
 
@@ -244,6 +244,48 @@ class ProgressResult:
     percent_complete: int
     changed: bool
     just_completed_course: bool
+
+
+@functools.cache
+def _progress_upsert(dialect: str):
+    """The progress upsert, built once per dialect with bind parameters (building it costs
+    more than running it). See ``_write_progress``."""
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(LessonProgress)
+    table = LessonProgress.__table__
+    p = sa.bindparam
+    insert = insert.values(
+        enrollment_id=p("b_enrollment_id"),
+        lesson_id=p("b_lesson_id"),
+        status=p("b_status"),
+        first_viewed_at=p("b_now", type_=table.c.first_viewed_at.type),
+        completed_at=p("b_completed_at", type_=table.c.completed_at.type),
+        time_spent_seconds=p("b_time_spent"),
+        best_score=p("b_score", type_=sa.Integer()),
+        updated_at=p("b_now", type_=table.c.updated_at.type),
+    )
+    new = insert.excluded
+    completes_now = sa.and_(p("b_completing", type_=sa.Boolean()), table.c.completed_at.is_(None))
+    better_score = sa.and_(
+        new.best_score.is_not(None),
+        new.best_score > sa.func.coalesce(table.c.best_score, -1),
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[table.c.enrollment_id, table.c.lesson_id],
+        set_={
+            "status": sa.case(
+                (completes_now, ProgressStatus.COMPLETED.value), else_=table.c.status
+            ),
+            "completed_at": sa.case((completes_now, new.completed_at), else_=table.c.completed_at),
+            "time_spent_seconds": _larger(new.time_spent_seconds, table.c.time_spent_seconds),
+            "best_score": sa.case((better_score, new.best_score), else_=table.c.best_score),
+            "updated_at": new.updated_at,
+        },
+        where=sa.or_(
+            completes_now,
+            new.time_spent_seconds > table.c.time_spent_seconds,
+            better_score,
+        ),
+    ).returning(table.c.completed_at)
 
 
 def _write_progress(
@@ -261,41 +303,20 @@ def _write_progress(
     better score), so the same request twice changes nothing the second time. The first
     completion time is never moved.
     """
-    table = LessonProgress.__table__
-    insert = _insert(db.session)(LessonProgress).values(
-        enrollment_id=enrollment.id,
-        lesson_id=lesson.id,
-        status=ProgressStatus.COMPLETED if completed else ProgressStatus.VIEWED,
-        first_viewed_at=now,
-        completed_at=now if completed else None,
-        time_spent_seconds=time_spent,
-        best_score=score,
-        updated_at=now,
-    )
-    new = insert.excluded
-    completes_now = sa.and_(sa.literal(completed), table.c.completed_at.is_(None))
-    better_score = sa.and_(
-        new.best_score.is_not(None),
-        new.best_score > sa.func.coalesce(table.c.best_score, -1),
-    )
-    stmt = insert.on_conflict_do_update(
-        index_elements=[table.c.enrollment_id, table.c.lesson_id],
-        set_={
-            "status": sa.case(
-                (completes_now, ProgressStatus.COMPLETED.value), else_=table.c.status
-            ),
-            "completed_at": sa.case((completes_now, now), else_=table.c.completed_at),
-            "time_spent_seconds": _larger(new.time_spent_seconds, table.c.time_spent_seconds),
-            "best_score": sa.case((better_score, new.best_score), else_=table.c.best_score),
-            "updated_at": now,
+    stmt = _progress_upsert(db.session.get_bind().dialect.name)
+    row = db.session.execute(
+        stmt,
+        {
+            "b_enrollment_id": enrollment.id,
+            "b_lesson_id": lesson.id,
+            "b_status": ProgressStatus.COMPLETED if completed else ProgressStatus.VIEWED,
+            "b_now": now,
+            "b_completed_at": now if completed else None,
+            "b_time_spent": time_spent,
+            "b_score": score,
+            "b_completing": completed,
         },
-        where=sa.or_(
-            completes_now,
-            new.time_spent_seconds > table.c.time_spent_seconds,
-            better_score,
-        ),
-    ).returning(table.c.completed_at)
-    row = db.session.execute(stmt).first()
+    ).first()
     if row is not None:
         return row.completed_at, True
     # Nothing changed (a repeated request): report what the row already says.
@@ -307,42 +328,37 @@ def _write_progress(
     return completed_at, False
 
 
-def _move_counters(
-    enrollment: Enrollment,
-    lesson: Lesson,
-    *,
-    newly_completed: bool,
-    now: datetime,
-) -> tuple[str, int, bool]:
-    """One UPDATE: activity, counters, percent, resume point, and completion exactly once."""
+@functools.cache
+def _counters_update():
+    """The enrollment's counters in one UPDATE, built once with bind parameters: activity,
+    counts, percent, resume point, and completion exactly once (see ``_move_counters``)."""
     table = Enrollment.__table__
-    is_quiz = lesson.kind == LessonKind.QUIZ
-    done_lessons = 1 if newly_completed and not is_quiz else 0
-    done_quizzes = 1 if newly_completed and is_quiz else 0
-    done_required = 1 if newly_completed and lesson.is_required else 0
-    required_done = table.c.required_done + done_required
+    p = sa.bindparam
+    now = p("b_now", type_=table.c.last_activity_at.type)
+    required_done = table.c.required_done + p("b_done_required", type_=sa.Integer())
     finishes = sa.and_(
         table.c.status == EnrollmentStatus.ACTIVE.value,
         required_done >= table.c.required_total,
     )
-    if newly_completed:
-        following = (
-            sa.select(Lesson.id)
-            .where(Lesson.version_id == lesson.version_id, Lesson.position > lesson.position)
-            .order_by(Lesson.position)
-            .limit(1)
-            .scalar_subquery()
-        )
-        resume = sa.func.coalesce(following, lesson.id)
-    else:
-        resume = sa.literal(lesson.id)
-    stmt = (
+    following = (
+        sa.select(Lesson.id)
+        .where(Lesson.version_id == p("b_version_id"), Lesson.position > p("b_position"))
+        .order_by(Lesson.position)
+        .limit(1)
+        .scalar_subquery()
+    )
+    lesson_id = p("b_lesson_id", type_=sa.Integer())
+    resume = sa.case(
+        (p("b_newly_completed", type_=sa.Boolean()), sa.func.coalesce(following, lesson_id)),
+        else_=lesson_id,
+    )
+    return (
         sa.update(table)
-        .where(table.c.id == enrollment.id)
+        .where(table.c.id == p("b_enrollment_id"))
         .values(
             last_activity_at=now,
-            lessons_done=table.c.lessons_done + done_lessons,
-            quizzes_passed=table.c.quizzes_passed + done_quizzes,
+            lessons_done=table.c.lessons_done + p("b_done_lessons", type_=sa.Integer()),
+            quizzes_passed=table.c.quizzes_passed + p("b_done_quizzes", type_=sa.Integer()),
             required_done=required_done,
             percent_complete=sa.case(
                 (table.c.required_total == 0, 100),
@@ -354,7 +370,31 @@ def _move_counters(
         )
         .returning(table.c.status, table.c.completed_at, table.c.percent_complete)
     )
-    row = db.session.execute(stmt.execution_options(synchronize_session=False)).one()
+
+
+def _move_counters(
+    enrollment: Enrollment,
+    lesson: Lesson,
+    *,
+    newly_completed: bool,
+    now: datetime,
+) -> tuple[str, int, bool]:
+    is_quiz = lesson.kind == LessonKind.QUIZ
+    row = db.session.execute(
+        _counters_update(),
+        {
+            "b_enrollment_id": enrollment.id,
+            "b_now": now,
+            "b_done_lessons": 1 if newly_completed and not is_quiz else 0,
+            "b_done_quizzes": 1 if newly_completed and is_quiz else 0,
+            "b_done_required": 1 if newly_completed and lesson.is_required else 0,
+            "b_version_id": lesson.version_id,
+            "b_position": lesson.position,
+            "b_lesson_id": lesson.id,
+            "b_newly_completed": newly_completed,
+        },
+        execution_options={"synchronize_session": False},
+    ).one()
     just_completed = row.status == EnrollmentStatus.COMPLETED and row.completed_at == now
     return row.status, row.percent_complete, just_completed
 

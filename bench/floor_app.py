@@ -1,0 +1,149 @@
+"""The floor: a minimal Flask + SQLAlchemy app doing the same database work as lms's hot
+routes, with no authentication, validation, schemas or framework of ours. lms's numbers are
+reported as a ratio of this app's, measured in the same run under the same gunicorn settings.
+
+    BENCH_DATABASE_URL=postgresql+psycopg://... gunicorn -w 5 bench.floor_app:app
+"""
+
+import os
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import Flask, request
+from sqlalchemy.dialects.postgresql import insert
+
+engine = sa.create_engine(os.environ["BENCH_DATABASE_URL"], pool_size=5)
+meta = sa.MetaData()
+enrollments = sa.Table("enrollments", meta, autoload_with=engine)
+lessons = sa.Table("lessons", meta, autoload_with=engine)
+progress = sa.Table("lesson_progress", meta, autoload_with=engine)
+users = sa.Table("users", meta, autoload_with=engine)
+courses = sa.Table("courses", meta, autoload_with=engine)
+versions = sa.Table("course_versions", meta, autoload_with=engine)
+
+app = Flask(__name__)
+
+
+@app.put("/floor/enrollments/<int:enrollment_id>/lessons/<slug>/progress")
+def mark_complete(enrollment_id, slug):
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        row = conn.execute(
+            sa.select(
+                enrollments.c.id,
+                lessons.c.id.label("lesson_id"),
+                lessons.c.position,
+                lessons.c.version_id,
+                lessons.c.is_required,
+                lessons.c.kind,
+            )
+            .join(lessons, lessons.c.version_id == enrollments.c.version_id)
+            .where(enrollments.c.id == enrollment_id, lessons.c.slug == slug)
+        ).first()
+        if row is None:
+            return {"message": "not found"}, 404
+        ins = insert(progress).values(
+            enrollment_id=enrollment_id,
+            lesson_id=row.lesson_id,
+            status="completed",
+            first_viewed_at=now,
+            completed_at=now,
+            time_spent_seconds=0,
+            updated_at=now,
+        )
+        changed = conn.execute(
+            ins.on_conflict_do_update(
+                index_elements=[progress.c.enrollment_id, progress.c.lesson_id],
+                set_={"status": "completed", "completed_at": now, "updated_at": now},
+                where=progress.c.completed_at.is_(None),
+            ).returning(progress.c.completed_at)
+        ).first()
+        if changed is None:
+            done = conn.execute(
+                sa.select(progress.c.completed_at).where(
+                    progress.c.enrollment_id == enrollment_id, progress.c.lesson_id == row.lesson_id
+                )
+            ).scalar()
+            return {"status": "completed", "completed_at": done.isoformat(), "changed": False}
+        required = enrollments.c.required_done + (1 if row.is_required else 0)
+        updated = conn.execute(
+            sa.update(enrollments)
+            .where(enrollments.c.id == enrollment_id)
+            .values(
+                last_activity_at=now,
+                lessons_done=enrollments.c.lessons_done + 1,
+                required_done=required,
+                percent_complete=(required * 100) // enrollments.c.required_total,
+            )
+            .returning(enrollments.c.status, enrollments.c.percent_complete)
+        ).first()
+        return {"status": "completed", "percent_complete": updated.percent_complete}
+
+
+@app.get("/floor/enrollments")
+def dashboard():
+    user_id = int(request.args["user"])
+    with engine.connect() as conn:
+        rows = (
+            conn.execute(
+                sa.select(enrollments, courses.c.slug, versions.c.title, versions.c.label)
+                .join(versions, versions.c.id == enrollments.c.version_id)
+                .join(courses, courses.c.id == enrollments.c.course_id)
+                .where(enrollments.c.user_id == user_id)
+            )
+            .mappings()
+            .all()
+        )
+    return [
+        {
+            "id": r["id"],
+            "course": r["slug"],
+            "title": r["title"],
+            "version": r["label"],
+            "percent_complete": r["percent_complete"],
+            "status": r["status"],
+        }
+        for r in rows
+    ]
+
+
+@app.get("/floor/organizations/<int:org_id>/report")
+def report(org_id):
+    page = int(request.args.get("page", 1))
+    size = int(request.args.get("page_size", 50))
+    base = (
+        sa.select(
+            enrollments.c.id,
+            users.c.name,
+            users.c.email,
+            courses.c.slug,
+            versions.c.label,
+            enrollments.c.percent_complete,
+            enrollments.c.lessons_done,
+            enrollments.c.quizzes_passed,
+            enrollments.c.status,
+            enrollments.c.started_at,
+            enrollments.c.last_activity_at,
+            enrollments.c.completed_at,
+        )
+        .join(users, users.c.id == enrollments.c.user_id)
+        .join(courses, courses.c.id == enrollments.c.course_id)
+        .join(versions, versions.c.id == enrollments.c.version_id)
+        .where(enrollments.c.organization_id == org_id)
+    )
+    with engine.connect() as conn:
+        total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar()
+        rows = (
+            conn.execute(
+                base.order_by(users.c.name, enrollments.c.id).limit(size).offset((page - 1) * size)
+            )
+            .mappings()
+            .all()
+        )
+    return {
+        "total": total,
+        "rows": [
+            {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()}
+            for r in rows
+        ],
+    }
