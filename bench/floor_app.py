@@ -109,9 +109,17 @@ def dashboard():
 
 @app.get("/floor/organizations/<int:org_id>/report")
 def report(org_id):
+    """The same two-step page as lms: the page of ids first, then the joins for those rows."""
     page = int(request.args.get("page", 1))
     size = int(request.args.get("page_size", 50))
-    base = (
+    ids = (
+        sa.select(enrollments.c.id, users.c.name.label("sort_key"))
+        .join(users, users.c.id == enrollments.c.user_id)
+        .where(enrollments.c.organization_id == org_id)
+    )
+    paged = ids.order_by(users.c.name, enrollments.c.id).limit(size).offset((page - 1) * size)
+    paged = paged.subquery("page")
+    rows_stmt = (
         sa.select(
             enrollments.c.id,
             users.c.name,
@@ -126,20 +134,16 @@ def report(org_id):
             enrollments.c.last_activity_at,
             enrollments.c.completed_at,
         )
+        .select_from(paged)
+        .join(enrollments, enrollments.c.id == paged.c.id)
         .join(users, users.c.id == enrollments.c.user_id)
         .join(courses, courses.c.id == enrollments.c.course_id)
         .join(versions, versions.c.id == enrollments.c.version_id)
-        .where(enrollments.c.organization_id == org_id)
+        .order_by(paged.c.sort_key, paged.c.id)
     )
     with engine.connect() as conn:
-        total = conn.execute(sa.select(sa.func.count()).select_from(base.subquery())).scalar()
-        rows = (
-            conn.execute(
-                base.order_by(users.c.name, enrollments.c.id).limit(size).offset((page - 1) * size)
-            )
-            .mappings()
-            .all()
-        )
+        total = conn.execute(sa.select(sa.func.count()).select_from(ids.subquery())).scalar()
+        rows = conn.execute(rows_stmt).mappings().all()
     return {
         "total": total,
         "rows": [

@@ -2,8 +2,9 @@
 
 from flask import Response, stream_with_context
 
-from lms.core.api import Blueprint, SQLAlchemyRowsPage
+from lms.core.api import Blueprint
 from lms.core.auth import authenticated_user, login_required
+from lms.core.extensions import db
 from lms.memberships import services as memberships
 from lms.progress import reports, services
 from lms.progress.schemas import (
@@ -93,19 +94,21 @@ def submit_attempt(data, enrollment_id, lesson_slug):
 @login_required
 @blp.arguments(ReportQuery, location="query")
 @blp.response(200, ReportRowOut(many=True))
-@blp.paginate(SQLAlchemyRowsPage)
-def report(query, slug):
+@blp.paginate()
+def report(query, slug, pagination_parameters):
     """Per-learner, per-course progress (filters, sorting, pages); ?format=csv: everything"""
     organization = memberships.get_organization(slug, authenticated_user(), admin=True)
     export = query.pop("format") == "csv"
-    stmt = reports.report_query(organization, **query)
+    report = reports.report_query(organization, **query)
     if export:
-        response = Response(stream_with_context(reports.csv_lines(stmt)), mimetype="text/csv")
+        response = Response(stream_with_context(reports.csv_lines(report)), mimetype="text/csv")
         response.headers["Content-Disposition"] = (
             f'attachment; filename="{organization.slug}-progress.csv"'
         )
         return response
-    return stmt
+    pagination_parameters.item_count = db.session.scalar(report.count_statement())
+    page = report.rows_statement(pagination_parameters.page_size, pagination_parameters.first_item)
+    return db.session.execute(page).mappings().all()
 
 
 @blp.route("/organizations/<slug>/report/summary", methods=["GET"])

@@ -45,38 +45,70 @@ SORTS = {
 }
 
 
-def report_query(
-    organization: Organization,
-    *,
-    course: str | None = None,
-    status: str | None = None,
-    search: str | None = None,
-    active_since: datetime | None = None,
-    sort: str = "name",
-) -> sa.Select:
-    stmt = (
-        sa.select(*(column.label(name) for name, column in COLUMNS.items()))
-        .select_from(Enrollment)
-        .join(User, User.id == Enrollment.user_id)
-        .join(Course, Course.id == Enrollment.course_id)
-        .join(CourseVersion, CourseVersion.id == Enrollment.version_id)
-        .where(Enrollment.organization_id == organization.id)
-    )
-    if course:
-        stmt = stmt.where(Course.slug == course)
-    if status == "completed":
-        stmt = stmt.where(Enrollment.status == EnrollmentStatus.COMPLETED)
-    elif status == "in_progress":
-        stmt = stmt.where(Enrollment.status == EnrollmentStatus.ACTIVE)
-    if search:
-        pattern = f"%{search.strip().lower()}%"
-        stmt = stmt.where(sa.or_(User.email.like(pattern), sa.func.lower(User.name).like(pattern)))
-    if active_since:
-        stmt = stmt.where(Enrollment.last_activity_at >= active_since)
-    column = SORTS[sort.lstrip("-")]
-    order = column.desc() if sort.startswith("-") else column.asc()
-    # The id breaks ties, so pages never repeat or skip a row.
-    return stmt.order_by(order, Enrollment.id)
+@dataclass
+class Report:
+    """A filtered, sorted report of an organization, read in two steps: the page of
+    enrollment ids first (from ``enrollments``, joining users only to sort or search by name
+    or email), then the joins for only those rows. The whole organization is never joined
+    and sorted to show fifty rows."""
+
+    organization_id: int
+    course: str | None = None
+    status: str | None = None
+    search: str | None = None
+    active_since: datetime | None = None
+    sort: str = "name"
+
+    def _ids(self) -> sa.Select:
+        key = SORTS[self.sort.lstrip("-")]
+        stmt = sa.select(Enrollment.id.label("id"), key.label("sort_key")).where(
+            Enrollment.organization_id == self.organization_id
+        )
+        if key.table is User.__table__ or self.search:
+            stmt = stmt.join(User, User.id == Enrollment.user_id)
+        if key.table is Course.__table__ or self.course:
+            stmt = stmt.join(Course, Course.id == Enrollment.course_id)
+        if self.course:
+            stmt = stmt.where(Course.slug == self.course)
+        if self.status == "completed":
+            stmt = stmt.where(Enrollment.status == EnrollmentStatus.COMPLETED)
+        elif self.status == "in_progress":
+            stmt = stmt.where(Enrollment.status == EnrollmentStatus.ACTIVE)
+        if self.search:
+            pattern = f"%{self.search.strip().lower()}%"
+            stmt = stmt.where(
+                sa.or_(User.email.like(pattern), sa.func.lower(User.name).like(pattern))
+            )
+        if self.active_since:
+            stmt = stmt.where(Enrollment.last_activity_at >= self.active_since)
+        return stmt
+
+    def count_statement(self) -> sa.Select:
+        return sa.select(sa.func.count()).select_from(self._ids().subquery())
+
+    def rows_statement(self, limit: int | None = None, offset: int = 0) -> sa.Select:
+        ids = self._ids()
+        key = SORTS[self.sort.lstrip("-")]
+        ordered = ids.order_by(
+            key.desc() if self.sort.startswith("-") else key.asc(), Enrollment.id
+        )
+        if limit is not None:
+            ordered = ordered.limit(limit).offset(offset)
+        page = ordered.subquery("page")
+        sort_key = page.c.sort_key.desc() if self.sort.startswith("-") else page.c.sort_key.asc()
+        return (
+            sa.select(*(column.label(name) for name, column in COLUMNS.items()))
+            .select_from(page)
+            .join(Enrollment, Enrollment.id == page.c.id)
+            .join(User, User.id == Enrollment.user_id)
+            .join(Course, Course.id == Enrollment.course_id)
+            .join(CourseVersion, CourseVersion.id == Enrollment.version_id)
+            .order_by(sort_key, page.c.id)
+        )
+
+
+def report_query(organization: Organization, **filters) -> Report:
+    return Report(organization_id=organization.id, **filters)
 
 
 CSV_HEADER = [name for name in COLUMNS if name not in ("enrollment_id", "user_id")]
@@ -94,13 +126,14 @@ def _cell(value) -> str:
     return text
 
 
-def csv_lines(stmt: sa.Select) -> Iterator[str]:
+def csv_lines(report: Report) -> Iterator[str]:
     """The whole report as CSV, streamed: rows come from a server-side cursor in batches, so
     memory stays flat however large the organization."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
     yield buffer.getvalue()
+    stmt = report.rows_statement()
     result = db.session.execute(stmt.execution_options(yield_per=2000))
     for batch in result.mappings().partitions():
         buffer.seek(0)

@@ -211,16 +211,24 @@ def lesson_states(enrollment: Enrollment) -> dict[int, LessonProgress]:
     return {row.lesson_id: row for row in rows}
 
 
-def _enrollment_and_lesson(user: User, enrollment_id: int, lesson_slug: str):
-    """The caller's enrollment and a lesson of its version, in one query (404 otherwise)."""
-    row = db.session.execute(
+@functools.cache
+def _enrollment_and_lesson_query() -> sa.Select:
+    return (
         sa.select(Enrollment, Lesson)
         .join(Lesson, Lesson.version_id == Enrollment.version_id)
         .where(
-            Enrollment.id == enrollment_id,
-            Enrollment.user_id == user.id,
-            Lesson.slug == lesson_slug,
+            Enrollment.id == sa.bindparam("b_enrollment_id"),
+            Enrollment.user_id == sa.bindparam("b_user_id"),
+            Lesson.slug == sa.bindparam("b_slug"),
         )
+    )
+
+
+def _enrollment_and_lesson(user: User, enrollment_id: int, lesson_slug: str):
+    """The caller's enrollment and a lesson of its version, in one query (404 otherwise)."""
+    row = db.session.execute(
+        _enrollment_and_lesson_query(),
+        {"b_enrollment_id": enrollment_id, "b_user_id": user.id, "b_slug": lesson_slug},
     ).first()
     if row is None:
         raise NotFound("No such lesson in this enrollment.")
@@ -250,8 +258,10 @@ class ProgressResult:
 def _progress_upsert(dialect: str):
     """The progress upsert, built once per dialect with bind parameters (building it costs
     more than running it). See ``_write_progress``."""
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(LessonProgress)
+    # On the Core table: the ORM-enabled insert goes through bulk-persistence machinery that
+    # costs more than the statement itself.
     table = LessonProgress.__table__
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     p = sa.bindparam
     insert = insert.values(
         enrollment_id=p("b_enrollment_id"),

@@ -149,14 +149,16 @@ def report(slug: str):
         if request.args.get("sort", "").lstrip("-") in reports.SORTS
         else "name",
     }
-    stmt = reports.report_query(organization, **filters)
+    report_ = reports.report_query(organization, **filters)
     if request.args.get("format") == "csv":
-        response = Response(stream_with_context(reports.csv_lines(stmt)), mimetype="text/csv")
+        response = Response(stream_with_context(reports.csv_lines(report_)), mimetype="text/csv")
         response.headers["Content-Disposition"] = f'attachment; filename="{slug}-progress.csv"'
         return response
     page = max(1, request.args.get("page", 1, type=int))
     rows = (
-        db.session.execute(stmt.limit(REPORT_PAGE_SIZE + 1).offset((page - 1) * REPORT_PAGE_SIZE))
+        db.session.execute(
+            report_.rows_statement(REPORT_PAGE_SIZE + 1, (page - 1) * REPORT_PAGE_SIZE)
+        )
         .mappings()
         .all()
     )
