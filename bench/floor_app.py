@@ -112,12 +112,19 @@ def report(org_id):
     """The same two-step page as lms: the page of ids first, then the joins for those rows."""
     page = int(request.args.get("page", 1))
     size = int(request.args.get("page_size", 50))
-    ids = (
-        sa.select(enrollments.c.id, users.c.name.label("sort_key"))
-        .join(users, users.c.id == enrollments.c.user_id)
-        .where(enrollments.c.organization_id == org_id)
-    )
-    paged = ids.order_by(users.c.name, enrollments.c.id).limit(size).offset((page - 1) * size)
+    if request.args.get("sort") == "name":
+        ids = (
+            sa.select(enrollments.c.id, users.c.name.label("sort_key"))
+            .join(users, users.c.id == enrollments.c.user_id)
+            .where(enrollments.c.organization_id == org_id)
+        )
+        order = (users.c.name, enrollments.c.id)
+    else:
+        ids = sa.select(enrollments.c.id, enrollments.c.id.label("sort_key")).where(
+            enrollments.c.organization_id == org_id
+        )
+        order = (enrollments.c.id, enrollments.c.id)
+    paged = ids.order_by(*order).limit(size).offset((page - 1) * size)
     paged = paged.subquery("page")
     rows_stmt = (
         sa.select(

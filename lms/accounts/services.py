@@ -163,9 +163,12 @@ def revoke_api_token(user: User, token_id: int) -> None:
 
 @functools.cache
 def _token_query() -> sa.Select:
-    # Built once: this runs on every token-authenticated request.
+    # Built once: this runs on every token-authenticated request. Only the user is an ORM
+    # object; the token's few columns come as plain values.
     return (
-        sa.select(ApiToken, User)
+        sa.select(
+            User, ApiToken.id, ApiToken.expires_at, ApiToken.revoked_at, ApiToken.last_used_at
+        )
         .join(User, User.id == ApiToken.user_id)
         .where(ApiToken.token_hash == sa.bindparam("b_hash"))
     )
@@ -176,12 +179,16 @@ def user_for_api_token(raw: str) -> User | None:
     row = db.session.execute(_token_query(), {"b_hash": hash_secret(raw)}).first()
     if row is None:
         return None
-    token, user = row
+    user, token_id, expires_at, revoked_at, last_used_at = row
     now = utcnow()
-    if not token.is_usable(now) or not user.is_active:
+    if revoked_at is not None or (expires_at is not None and expires_at <= now):
         return None
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        token.last_used_at = now
+    if not user.is_active:
+        return None
+    if last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION:
+        db.session.execute(
+            sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+        )
     return user
 
 

@@ -108,7 +108,7 @@ class AttemptOut(OutputSchema):
 
 
 REPORT_SORTS = [
-    "name", "email", "course", "percent", "started", "last_activity", "completed",
+    "enrolled", "name", "email", "course", "percent", "started", "last_activity", "completed",
 ]  # fmt: skip
 
 
@@ -118,7 +118,7 @@ class ReportQuery(QuerySchema):
     search = fields.String(validate=validate.Length(min=1, max=200))
     active_since = fields.AwareDateTime()
     sort = fields.String(
-        load_default="name",
+        load_default="enrolled",
         validate=validate.OneOf(REPORT_SORTS + [f"-{s}" for s in REPORT_SORTS]),
         metadata={"description": "a column; prefix with - for descending"},
     )
