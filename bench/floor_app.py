@@ -1,10 +1,13 @@
 """The floor: a minimal Flask + SQLAlchemy app doing the same database work as lms's hot
-routes, with no authentication, validation, schemas or framework of ours. lms's numbers are
-reported as a ratio of this app's, measured in the same run under the same gunicorn settings.
+routes (the same SQL statements, the token lookup included) with none of lms's code around
+them: no authentication checks, validation, schemas, error handling or framework of ours.
+lms's numbers are reported as a ratio of this app's, measured in the same run under the same
+gunicorn settings.
 
     BENCH_DATABASE_URL=postgresql+psycopg://... gunicorn -w 5 bench.floor_app:app
 """
 
+import hashlib
 import os
 from datetime import UTC, datetime
 
@@ -20,6 +23,23 @@ progress = sa.Table("lesson_progress", meta, autoload_with=engine)
 users = sa.Table("users", meta, autoload_with=engine)
 courses = sa.Table("courses", meta, autoload_with=engine)
 versions = sa.Table("course_versions", meta, autoload_with=engine)
+tokens = sa.Table("api_tokens", meta, autoload_with=engine)
+organizations = sa.Table("organizations", meta, autoload_with=engine)
+members = sa.Table("organization_members", meta, autoload_with=engine)
+
+
+def caller(conn):
+    """The same token lookup statement lms runs, with nothing checked around it."""
+    raw = request.headers.get("Authorization", "").partition(" ")[2]
+    digest = hashlib.sha256(raw.encode()).hexdigest()
+    return conn.execute(
+        sa.select(
+            users, tokens.c.id, tokens.c.expires_at, tokens.c.revoked_at, tokens.c.last_used_at
+        )
+        .join(users, users.c.id == tokens.c.user_id)
+        .where(tokens.c.token_hash == digest)
+    ).first()
+
 
 app = Flask(__name__)
 
@@ -28,6 +48,7 @@ app = Flask(__name__)
 def mark_complete(enrollment_id, slug):
     now = datetime.now(UTC)
     with engine.begin() as conn:
+        caller(conn)
         row = conn.execute(
             sa.select(
                 enrollments.c.id,
@@ -149,6 +170,19 @@ def report(org_id):
         .order_by(paged.c.sort_key, paged.c.id)
     )
     with engine.connect() as conn:
+        user = caller(conn)
+        conn.execute(  # the same organization-and-role statement lms runs
+            sa.select(organizations, members.c.role)
+            .outerjoin(
+                members,
+                sa.and_(
+                    members.c.organization_id == organizations.c.id,
+                    members.c.user_id == user.id,
+                    members.c.status == "active",
+                ),
+            )
+            .where(organizations.c.id == org_id)
+        ).first()
         total = conn.execute(sa.select(sa.func.count()).select_from(ids.subquery())).scalar()
         rows = conn.execute(rows_stmt).mappings().all()
     return {

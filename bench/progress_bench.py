@@ -241,18 +241,19 @@ def requests_for(info: dict, scenario: str, floor: bool, rng: random.Random) -> 
                 if floor
                 else f"/api/v1/enrollments/{enrollment_id}/lessons/{slug}/progress"
             )
-            lines.append(f"PUT\t{path}\t{'' if floor else token}")
+            lines.append(f"PUT\t{path}\t{token}")
         elif scenario == "dashboard":
-            path = f"/floor/enrollments?user={uid}" if floor else "/api/v1/enrollments"
-            lines.append(f"GET\t{path}\t{'' if floor else token}")
-        elif scenario == "report page (50)":
+            path = "/floor/enrollments" if floor else "/api/v1/enrollments"
+            lines.append(f"GET\t{path}\t{token}")
+        elif scenario.startswith("report"):
             page = rng.randint(1, pages)
+            query = f"page={page}&page_size=50" + ("&sort=name" if "name" in scenario else "")
             path = (
-                f"/floor/organizations/{info['org_id']}/report?page={page}&page_size=50"
+                f"/floor/organizations/{info['org_id']}/report?{query}"
                 if floor
-                else f"/api/v1/organizations/{info['org_slug']}/report?page={page}&page_size=50"
+                else f"/api/v1/organizations/{info['org_slug']}/report?{query}"
             )
-            lines.append(f"GET\t{path}\t{'' if floor else info['admin_token']}")
+            lines.append(f"GET\t{path}\t{info['admin_token']}")
     return lines
 
 
@@ -270,8 +271,10 @@ def wrk(port: int, script: Path, seconds: int) -> dict:
         ],
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"wrk failed ({out.returncode}): {out.stdout}\n{out.stderr}")
+    out = out.stdout
 
     def latency(label):
         value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)", out, re.M).groups()

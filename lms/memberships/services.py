@@ -5,6 +5,7 @@ which answers 404 to anyone who is neither a platform admin nor a member, so ano
 organization's objects are never even confirmed to exist.
 """
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -69,18 +70,35 @@ def active_membership(organization_id: int, user_id: int) -> OrganizationMember 
     )
 
 
+@functools.cache
+def _organization_and_role() -> sa.Select:
+    """The organization by slug and the caller's active role in it, in one query."""
+    member = sa.and_(
+        OrganizationMember.organization_id == Organization.id,
+        OrganizationMember.user_id == sa.bindparam("b_user_id"),
+        OrganizationMember.status == MemberStatus.ACTIVE,
+    )
+    return (
+        sa.select(Organization, OrganizationMember.role)
+        .outerjoin(OrganizationMember, member)
+        .where(Organization.slug == sa.bindparam("b_slug"))
+    )
+
+
 def get_organization(slug: str, actor: User, *, admin: bool = False) -> Organization:
     """The organization, if ``actor`` may see it (404 otherwise); with ``admin=True`` only its
     admins and platform admins may act (403 for its learners)."""
-    organization = db.session.scalar(sa.select(Organization).where(Organization.slug == slug))
-    if organization is None:
+    row = db.session.execute(
+        _organization_and_role(), {"b_slug": slug, "b_user_id": actor.id}
+    ).first()
+    if row is None:
         raise NotFound("No such organization.")
+    organization, role = row
     if actor.is_platform_admin:
         return organization
-    member = active_membership(organization.id, actor.id)
-    if member is None:
+    if role is None:
         raise NotFound("No such organization.")
-    if admin and member.role != MemberRole.ADMIN:
+    if admin and role != MemberRole.ADMIN:
         raise Forbidden("Only the organization's admins can do this.")
     return organization
 
