@@ -34,7 +34,11 @@ def caller(conn):
     digest = hashlib.sha256(raw.encode()).hexdigest()
     return conn.execute(
         sa.select(
-            users, tokens.c.id, tokens.c.expires_at, tokens.c.revoked_at, tokens.c.last_used_at
+            users,
+            tokens.c.id.label("token_id"),
+            tokens.c.expires_at,
+            tokens.c.revoked_at,
+            tokens.c.last_used_at,
         )
         .join(users, users.c.id == tokens.c.user_id)
         .where(tokens.c.token_hash == digest)

@@ -313,8 +313,11 @@ def _write_progress(
     better score), so the same request twice changes nothing the second time. The first
     completion time is never moved.
     """
-    stmt = _progress_upsert(db.session.get_bind().dialect.name)
-    row = db.session.execute(
+    # Core statements run on the session's connection (same transaction): the ORM session's
+    # execute machinery costs more than these statements need.
+    connection = db.session.connection()
+    stmt = _progress_upsert(connection.dialect.name)
+    row = connection.execute(
         stmt,
         {
             "b_enrollment_id": enrollment.id,
@@ -390,21 +393,24 @@ def _move_counters(
     now: datetime,
 ) -> tuple[str, int, bool]:
     is_quiz = lesson.kind == LessonKind.QUIZ
-    row = db.session.execute(
-        _counters_update(),
-        {
-            "b_enrollment_id": enrollment.id,
-            "b_now": now,
-            "b_done_lessons": 1 if newly_completed and not is_quiz else 0,
-            "b_done_quizzes": 1 if newly_completed and is_quiz else 0,
-            "b_done_required": 1 if newly_completed and lesson.is_required else 0,
-            "b_version_id": lesson.version_id,
-            "b_position": lesson.position,
-            "b_lesson_id": lesson.id,
-            "b_newly_completed": newly_completed,
-        },
-        execution_options={"synchronize_session": False},
-    ).one()
+    row = (
+        db.session.connection()
+        .execute(
+            _counters_update(),
+            {
+                "b_enrollment_id": enrollment.id,
+                "b_now": now,
+                "b_done_lessons": 1 if newly_completed and not is_quiz else 0,
+                "b_done_quizzes": 1 if newly_completed and is_quiz else 0,
+                "b_done_required": 1 if newly_completed and lesson.is_required else 0,
+                "b_version_id": lesson.version_id,
+                "b_position": lesson.position,
+                "b_lesson_id": lesson.id,
+                "b_newly_completed": newly_completed,
+            },
+        )
+        .one()
+    )
     just_completed = row.status == EnrollmentStatus.COMPLETED and row.completed_at == now
     return row.status, row.percent_complete, just_completed
 

@@ -368,3 +368,14 @@ def test_token_list_makes_a_constant_number_of_queries(user_client, user, count_
     with count_queries() as eleven:
         assert len(user_client.get("/api/v1/me/tokens").json) == 11
     assert len(one) == len(eleven) <= 3  # the session user, the count, the page
+
+
+def test_login_attempts_per_address_are_limited(app, client, db, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_ATTEMPTS_PER_ADDRESS", "3 per minute")
+    statuses = [
+        client.post(
+            "/api/v1/auth/login", json={"email": f"x{n}@uni.example", "password": "whatever x"}
+        ).status_code
+        for n in range(4)
+    ]
+    assert statuses == [401, 401, 401, 429]
