@@ -455,6 +455,13 @@ def main() -> None:
                     ">= 0.8" if name == "lms" else "",
                 )
             )
+    for scenario, measured in results:
+        for name, m in measured.items():
+            if m["errors"]:
+                print(
+                    f"WARNING: {name} answered {m['errors']} non-2xx responses in "
+                    f"'{scenario}': those numbers are not valid"
+                )
     print(f"organization summary: {median_summary:.1f} ms median over 200 requests (target < 30)")
     print(
         f"CSV export: {export_rows} rows in {export_seconds:.2f} s (target < 3 s); "
