@@ -211,10 +211,43 @@ def lesson_states(enrollment: Enrollment) -> dict[int, LessonProgress]:
     return {row.lesson_id: row for row in rows}
 
 
+@dataclass(slots=True)
+class EnrollmentRef:
+    """What a progress write needs of an enrollment (a row, not an ORM object: cheaper)."""
+
+    id: int
+    status: str
+    percent_complete: int
+
+
+@dataclass(slots=True)
+class LessonRef:
+    """What a progress write needs of a lesson."""
+
+    id: int
+    slug: str
+    kind: str
+    is_required: bool
+    position: int
+    version_id: int
+    questions: list | None
+    pass_mark: int | None
+    max_attempts: int | None
+
+
+_LESSON_FIELDS = ("id", "slug", "kind", "is_required", "position", "version_id", "questions",
+                  "pass_mark", "max_attempts")  # fmt: skip
+
+
 @functools.cache
 def _enrollment_and_lesson_query() -> sa.Select:
     return (
-        sa.select(Enrollment, Lesson)
+        sa.select(
+            Enrollment.id.label("e_id"),
+            Enrollment.status.label("e_status"),
+            Enrollment.percent_complete.label("e_percent_complete"),
+            *(getattr(Lesson, name).label(f"l_{name}") for name in _LESSON_FIELDS),
+        )
         .join(Lesson, Lesson.version_id == Enrollment.version_id)
         .where(
             Enrollment.id == sa.bindparam("b_enrollment_id"),
@@ -232,7 +265,9 @@ def _enrollment_and_lesson(user: User, enrollment_id: int, lesson_slug: str):
     ).first()
     if row is None:
         raise NotFound("No such lesson in this enrollment.")
-    return row
+    enrollment = EnrollmentRef(row.e_id, row.e_status, row.e_percent_complete)
+    lesson = LessonRef(*(getattr(row, f"l_{name}") for name in _LESSON_FIELDS))
+    return enrollment, lesson
 
 
 # -- progress writes --------------------------------------------------------------------
@@ -299,8 +334,8 @@ def _progress_upsert(dialect: str):
 
 
 def _write_progress(
-    enrollment: Enrollment,
-    lesson: Lesson,
+    enrollment: EnrollmentRef,
+    lesson: LessonRef,
     *,
     completed: bool,
     time_spent: int,
@@ -386,8 +421,8 @@ def _counters_update():
 
 
 def _move_counters(
-    enrollment: Enrollment,
-    lesson: Lesson,
+    enrollment: EnrollmentRef,
+    lesson: LessonRef,
     *,
     newly_completed: bool,
     now: datetime,
