@@ -9,6 +9,7 @@ exactly once.
 import functools
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from blinker import Namespace
@@ -185,14 +186,35 @@ def _rows_query() -> sa.Select:
     )
 
 
+_ENROLLMENT_COLUMNS = tuple(Enrollment.__table__.c.keys())
+
+
+@functools.cache
+def _dashboard_query() -> sa.Select:
+    """The same joins as ``_rows_query`` with plain columns instead of the ORM entity: the
+    dashboard only reads, and loading entities cost a fifth of the request."""
+    base = _rows_query()
+    return (
+        # selected_columns expands the entity into its columns first; the rest follow.
+        base.with_only_columns(
+            *Enrollment.__table__.c, *list(base.selected_columns)[len(_ENROLLMENT_COLUMNS) :]
+        )
+        .where(Enrollment.user_id == sa.bindparam("b_user_id"))
+        .order_by(Enrollment.status, Enrollment.last_activity_at.desc())
+    )
+
+
 def my_enrollments(user: User) -> list[EnrollmentRow]:
     """The learner's dashboard: one query however many enrollments."""
-    rows = db.session.execute(
-        _rows_query()
-        .where(Enrollment.user_id == user.id)
-        .order_by(Enrollment.status, Enrollment.last_activity_at.desc())
-    ).all()
-    return [EnrollmentRow(*row) for row in rows]
+    width = len(_ENROLLMENT_COLUMNS)
+    rows = db.session.execute(_dashboard_query(), {"b_user_id": user.id}).all()
+    return [
+        EnrollmentRow(
+            SimpleNamespace(**dict(zip(_ENROLLMENT_COLUMNS, row[:width], strict=True))),
+            *row[width:],
+        )
+        for row in rows
+    ]
 
 
 def get_enrollment_row(user: User, enrollment_id: int) -> EnrollmentRow:
