@@ -15,6 +15,9 @@ if [ "$what" = "test" ]; then
         need+=(postgresql)
     fi
 fi
+if [ "$what" = "test" ] && ! command -v chromium >/dev/null; then
+    need+=(chromium)  # the browser tests drive Debian's Chromium through Playwright
+fi
 if [ "$what" = "test" ] && [ "$(id -u)" = "0" ] && ! command -v runuser >/dev/null; then
     need+=(util-linux)
 fi
