@@ -122,3 +122,30 @@ def test_summary_per_course(app, org, course, client, db):
     assert (summary["enrolled"], summary["in_progress"], summary["completed"]) == (4, 2, 2)
     assert summary["completion_rate"] == 0.5
     assert 2.9 <= summary["median_days_to_complete"] <= 3.1
+
+
+def test_fast_report_rows_serialize_like_marshmallow(app):
+    from datetime import UTC, datetime
+
+    import marshmallow as ma
+
+    from lms.progress.schemas import ReportRowOut
+
+    row = {
+        "enrollment_id": 1,
+        "user_id": 2,
+        "name": "Ada",
+        "email": "a@uni.example",
+        "course": "c",
+        "version": "1.0.0",
+        "percent_complete": 50,
+        "lessons_done": 3,
+        "quizzes_passed": 1,
+        "status": "active",
+        "started_at": datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC),
+        "last_activity_at": datetime(2026, 2, 3, tzinfo=UTC),
+        "completed_at": None,
+    }
+    fast = ReportRowOut(many=True).dump([row])
+    reference = ma.Schema.dump(ReportRowOut(many=True), [row])  # marshmallow's own path
+    assert fast == reference
