@@ -281,10 +281,15 @@ def _enrollment_and_lesson_query() -> sa.Select:
 
 def _enrollment_and_lesson(user: User, enrollment_id: int, lesson_slug: str):
     """The caller's enrollment and a lesson of its version, in one query (404 otherwise)."""
-    row = db.session.execute(
-        _enrollment_and_lesson_query(),
-        {"b_enrollment_id": enrollment_id, "b_user_id": user.id, "b_slug": lesson_slug},
-    ).first()
+    # Plain columns, so the session's connection runs it without the ORM's execute machinery.
+    row = (
+        db.session.connection()
+        .execute(
+            _enrollment_and_lesson_query(),
+            {"b_enrollment_id": enrollment_id, "b_user_id": user.id, "b_slug": lesson_slug},
+        )
+        .first()
+    )
     if row is None:
         raise NotFound("No such lesson in this enrollment.")
     enrollment = EnrollmentRef(row.e_id, row.e_status, row.e_percent_complete)
@@ -390,12 +395,19 @@ def _write_progress(
     if row is not None:
         return row.completed_at, True
     # Nothing changed (a repeated request): report what the row already says.
-    completed_at = db.session.scalar(
-        sa.select(LessonProgress.completed_at).where(
-            LessonProgress.enrollment_id == enrollment.id, LessonProgress.lesson_id == lesson.id
-        )
-    )
+    completed_at = connection.execute(
+        _progress_completed_at(), {"b_enrollment_id": enrollment.id, "b_lesson_id": lesson.id}
+    ).scalar()
     return completed_at, False
+
+
+@functools.cache
+def _progress_completed_at() -> sa.Select:
+    table = LessonProgress.__table__
+    return sa.select(table.c.completed_at).where(
+        table.c.enrollment_id == sa.bindparam("b_enrollment_id"),
+        table.c.lesson_id == sa.bindparam("b_lesson_id"),
+    )
 
 
 @functools.cache
