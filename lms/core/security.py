@@ -56,7 +56,8 @@ def set_security_headers(response):
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     if current_app.config["ENV"] == "production":
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if "_user_id" in session or request.path.startswith("/api/"):
+    # The path first: API answers are never cached, and the session is not opened for them.
+    if request.path.startswith("/api/") or "_user_id" in session:
         headers.setdefault("Cache-Control", "no-store")
     return response
 
