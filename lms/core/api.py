@@ -115,12 +115,3 @@ class SQLAlchemyPage(Page):
             self.collection.order_by(None).subquery()
         )
         return db.session.scalar(count_stmt)
-
-
-class SQLAlchemyRowsPage(SQLAlchemyPage):
-    """Like SQLAlchemyPage, for statements that select several columns (rows as mappings)."""
-
-    @property
-    def items(self):
-        stmt = self.collection.limit(self.page_params.page_size).offset(self.page_params.first_item)
-        return db.session.execute(stmt).mappings().all()
