@@ -12,27 +12,28 @@ SLUG = validate.Regexp(
 ROLE = validate.OneOf([r.value for r in MemberRole])
 
 
+KINDS = validate.OneOf([k.value for k in OrganizationKind])
+COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="Use a two-letter ISO country code.")
+
+
 class OrganizationIn(InputSchema):
     slug = fields.String(required=True, validate=[validate.Length(min=2, max=60), SLUG])
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    kind = fields.String(
-        load_default=OrganizationKind.UNIVERSITY_OSPO.value,
-        validate=validate.OneOf([k.value for k in OrganizationKind]),
-    )
-    country = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Regexp(r"^[A-Z]{2}$", error="Use a two-letter ISO country code."),
-    )
+    kind = fields.String(load_default=OrganizationKind.UNIVERSITY_OSPO.value, validate=KINDS)
+    country = fields.String(load_default=None, allow_none=True, validate=COUNTRY)
     website = fields.Url(load_default=None, allow_none=True, schemes={"http", "https"})
     contact_email = fields.Email(load_default=None, allow_none=True)
 
 
-class OrganizationPatchIn(OrganizationIn):
-    class Meta:
-        partial = True
+class OrganizationPatchIn(InputSchema):
+    """Only the fields sent change: no defaults here, unlike OrganizationIn. The slug is the
+    organization's address and stays."""
 
-    slug = fields.String(dump_only=True)
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    kind = fields.String(validate=KINDS)
+    country = fields.String(allow_none=True, validate=COUNTRY)
+    website = fields.Url(allow_none=True, schemes={"http", "https"})
+    contact_email = fields.Email(allow_none=True)
 
 
 class OrganizationOut(OutputSchema):

@@ -383,3 +383,26 @@ def test_list_and_revoke_invitations(org_admin_client, org):
     assert org_admin_client.get("/api/v1/organizations/ospo/invitations").json == []
     revoked = org_admin_client.get("/api/v1/organizations/ospo/invitations?status=revoked").json
     assert len(revoked) == 1
+
+
+def test_patch_changes_only_the_fields_it_names(admin_client, db):
+    admin_client.post(
+        "/api/v1/organizations",
+        json={
+            "slug": "keep",
+            "name": "Keep",
+            "kind": "research_institute",
+            "country": "FR",
+            "website": "https://keep.example",
+            "contact_email": "k@keep.example",
+        },
+    )
+    patched = admin_client.patch("/api/v1/organizations/keep", json={"name": "Kept"}).json
+    assert patched["name"] == "Kept"
+    assert (patched["kind"], patched["country"], patched["website"], patched["contact_email"]) == (
+        "research_institute",
+        "FR",
+        "https://keep.example",
+        "k@keep.example",
+    )
+    assert_error_shape(admin_client.patch("/api/v1/organizations/keep", json={"slug": "x"}), 422)
