@@ -1,6 +1,5 @@
 """JSON API: /api/v1/auth/* and /api/v1/me/*."""
 
-from flask import current_app
 from flask_login import login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
@@ -22,16 +21,13 @@ from lms.accounts.schemas import (
 from lms.core.api import Blueprint, SQLAlchemyPage
 from lms.core.auth import authenticated_user, login_required
 from lms.core.extensions import limiter
+from lms.core.security import login_attempts_limit
 
 blp = Blueprint("accounts_api", __name__, url_prefix="/api/v1", description="Accounts")
 
 
-def _per_address_limit():
-    return current_app.config["LOGIN_ATTEMPTS_PER_ADDRESS"]
-
-
 @blp.route("/auth/register", methods=["POST"])
-@limiter.limit(_per_address_limit)
+@limiter.limit(login_attempts_limit)
 @blp.arguments(RegisterIn)
 @blp.response(201, UserOut)
 def register(data):
@@ -42,7 +38,7 @@ def register(data):
 
 
 @blp.route("/auth/login", methods=["POST"])
-@limiter.limit(_per_address_limit)
+@limiter.limit(login_attempts_limit)
 @blp.arguments(LoginIn)
 @blp.response(200, LoginOut)
 def login(data):
@@ -67,7 +63,7 @@ def csrf_token():
 
 
 @blp.route("/auth/password-reset", methods=["POST"])
-@limiter.limit(_per_address_limit)
+@limiter.limit(login_attempts_limit)
 @blp.arguments(PasswordResetRequestIn)
 @blp.response(202)
 def request_password_reset(data):
@@ -76,7 +72,7 @@ def request_password_reset(data):
 
 
 @blp.route("/auth/password-reset/confirm", methods=["POST"])
-@limiter.limit(_per_address_limit)
+@limiter.limit(login_attempts_limit)
 @blp.arguments(PasswordResetIn)
 @blp.response(204)
 def confirm_password_reset(data):

@@ -54,11 +54,6 @@ class ApiToken(db.Model):
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
-    def is_usable(self, now: datetime) -> bool:
-        if self.revoked_at is not None:
-            return False
-        return self.expires_at is None or self.expires_at > now
-
 
 class PasswordResetToken(db.Model):
     """A single-use, expiring password reset link, stored hashed."""

@@ -19,6 +19,7 @@ from lms.accounts.forms import (
 )
 from lms.core.errors import DomainError
 from lms.core.extensions import db, limiter
+from lms.core.security import login_attempts_limit
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -42,14 +43,8 @@ def _form_error(form, exc: DomainError):
     return exc.code
 
 
-def _login_attempts_limit():
-    from flask import current_app
-
-    return current_app.config["LOGIN_ATTEMPTS_PER_ADDRESS"]
-
-
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_login_attempts_limit, methods=["POST"])
+@limiter.limit(login_attempts_limit, methods=["POST"])
 def register():
     form = RegisterForm()
     status = 200
@@ -68,7 +63,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_attempts_limit, methods=["POST"])
+@limiter.limit(login_attempts_limit, methods=["POST"])
 def login():
     form = LoginForm()
     status = 200
@@ -95,7 +90,7 @@ def logout():
 
 
 @bp.route("/password/reset", methods=["GET", "POST"])
-@limiter.limit(_login_attempts_limit, methods=["POST"])
+@limiter.limit(login_attempts_limit, methods=["POST"])
 def password_reset_request():
     form = PasswordResetRequestForm()
     if form.validate_on_submit():

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from functools import wraps
 
-from flask import g, request
+from flask import g
 from flask_login import current_user
 
 from lms.core.errors import Forbidden, Unauthorized
@@ -55,7 +55,3 @@ def platform_admin_required(view):
         return view(*args, **kwargs)
 
     return wrapper
-
-
-def client_address() -> str:
-    return request.remote_addr or "unknown"

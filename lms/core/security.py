@@ -23,6 +23,11 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def login_attempts_limit() -> str:
+    """Flask-Limiter's limit for the login-type routes (pages and API), per client address."""
+    return current_app.config["LOGIN_ATTEMPTS_PER_ADDRESS"]
+
+
 def has_bearer_token() -> bool:
     return request.headers.get("Authorization", "").lower().startswith("bearer ")
 

@@ -94,7 +94,7 @@ def invite(
     pending = _pending_invitation(organization, email)
     if pending is not None:
         raise Conflict(f"{email} is already invited.", errors={"email": ["already invited"]})
-    if role == MemberRole.LEARNER and services.seat_summary(organization).free <= 0:
+    if role == MemberRole.LEARNER and services.seats_free(organization) <= 0:
         raise Conflict("No free seats: add seats or free one before inviting learners.")
     _expire_stale(organization, [email])
     invitation, raw = _new_invitation(organization, actor, email, role, courses, name)
@@ -367,7 +367,7 @@ def import_csv(organization: Organization, actor: User, data: bytes, *, dry_run:
             )
         )
     )
-    free = services.seat_summary(organization, now).free
+    free = services.seats_free(organization)
     seats_left = free
     wanted_courses = set()
     parsed = []

@@ -60,16 +60,6 @@ def organizations_for(actor: User) -> sa.Select:
     return stmt.where(Organization.id.in_(mine))
 
 
-def active_membership(organization_id: int, user_id: int) -> OrganizationMember | None:
-    return db.session.scalar(
-        sa.select(OrganizationMember).where(
-            OrganizationMember.organization_id == organization_id,
-            OrganizationMember.user_id == user_id,
-            OrganizationMember.status == MemberStatus.ACTIVE,
-        )
-    )
-
-
 @functools.cache
 def _organization_and_role() -> sa.Select:
     """The organization by slug and the caller's active role in it, in one query."""
@@ -192,9 +182,13 @@ def seat_summary(organization: Organization, now: datetime | None = None) -> Sea
     )
 
 
+def seats_free(organization: Organization) -> int:
+    return max(0, seat_capacity(organization.id) - seats_used(organization.id))
+
+
 def ensure_free_seat(organization: Organization) -> None:
     """Call with the organization locked: 409 unless a seat is free right now."""
-    if seats_used(organization.id) >= seat_capacity(organization.id):
+    if seats_free(organization) <= 0:
         raise Conflict(
             "No free seats: this organization's seats are all taken. "
             "Ask its admins to free a seat or add seats."

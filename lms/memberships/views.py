@@ -134,8 +134,6 @@ def import_csv(slug: str):
         for problem in (exc.errors or {}).get("header", []):
             form.form_errors.append(problem)
         return _dashboard(organization, exc.code, csv_form=form)
-    if report.dry_run:
-        db.session.rollback()
     return _dashboard(organization, csv_report=report)
 
 

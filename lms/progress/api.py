@@ -1,7 +1,5 @@
 """JSON API: enrollments, lesson progress, quiz attempts; organization reports."""
 
-from flask import Response, stream_with_context
-
 from lms.core.api import Blueprint
 from lms.core.auth import authenticated_user, login_required
 from lms.core.extensions import db
@@ -101,11 +99,7 @@ def report(query, slug, pagination_parameters):
     export = query.pop("format") == "csv"
     report = reports.report_query(organization, **query)
     if export:
-        response = Response(stream_with_context(reports.csv_lines(report)), mimetype="text/csv")
-        response.headers["Content-Disposition"] = (
-            f'attachment; filename="{organization.slug}-progress.csv"'
-        )
-        return response
+        return reports.csv_response(report, f"{organization.slug}-progress.csv")
     pagination_parameters.item_count = db.session.scalar(report.count_statement())
     page = report.rows_statement(pagination_parameters.page_size, pagination_parameters.first_item)
     return db.session.execute(page).mappings().all()

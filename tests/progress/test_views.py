@@ -71,3 +71,16 @@ def test_someone_elses_lesson_page_is_404(client, app, org, course, learner, db)
     intruder = MemberFactory(organization=org).user
     login_page(client, intruder)
     assert client.get(f"/learn/{enrollment['id']}/hello").status_code == 404
+
+
+def test_the_report_page_refuses_bad_filters_and_exports_filtered_csv(client, org, course, db):
+    admin = MemberFactory(organization=org, role="admin").user
+    login_page(client, admin)
+    bad = client.get("/organizations/ospo/report?sort=shoe_size")
+    assert bad.status_code == 422
+    assert "Some report filters are not valid." in bad.get_data(as_text=True)
+    empty_filters = client.get("/organizations/ospo/report?course=&status=&search=")
+    assert empty_filters.status_code == 200
+    exported = client.get("/organizations/ospo/report?format=csv&status=completed")
+    assert exported.mimetype == "text/csv"
+    assert exported.get_data(as_text=True).splitlines()[0].startswith("name,email,course")
