@@ -178,8 +178,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Log in to see this page."
-    login_manager.user_loader(account_services.load_session_user)
+    login_manager.user_loader(auth.load_user_from_session)
     login_manager.request_loader(auth.load_user_from_request)
+    auth.session_user_loader = account_services.load_session_user
     auth.token_user_loader = account_services.user_for_api_token
 
     # Later packages plug into earlier ones here, so that imports only point one way.
