@@ -35,7 +35,7 @@ def test_gunicorn_serves_healthz_in_production_mode(backend, fresh_database_url,
         env = {
             **os.environ,
             "LMS_ENV": "production",
-            "LMS_SECRET_KEY": "gunicorn-test-secret",
+            "LMS_SECRET_KEY": "gunicorn-test-secret-of-at-least-32-bytes",
             "LMS_SQLALCHEMY_DATABASE_URI": url,
             "LMS_BASE_URL": "https://learn.example.org",
             "LMS_INSTANCE_PATH": str(tmp_path / "instance"),
