@@ -23,7 +23,8 @@ def wait_for(url: str, timeout: float = 30.0):
         try:
             with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
                 return response.status, json.loads(response.read())
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            # Refused while gunicorn binds, or no answer yet while its workers boot.
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
