@@ -5,11 +5,35 @@ import tempfile
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from lms import config as default_config
 from lms.core.transaction import LmsFlask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "BASE_URL")
+MIN_SECRET_KEY_BYTES = 32
+MAIL_BACKENDS = ("file", "console", "smtp")
+
+# LMS_* variables are parsed as JSON so that numbers and booleans get their type. Text settings
+# stay text even when they look like JSON: a secret key of digits is not a number, a password
+# of "true" is not a boolean. These are the settings whose default is a string, plus the text
+# settings without a default.
+TEXT_SETTINGS = frozenset(
+    {
+        name
+        for name, value in vars(default_config).items()
+        if name.isupper() and isinstance(value, str)
+    }
+    | {
+        "SECRET_KEY",
+        "SQLALCHEMY_DATABASE_URI",
+        "BASE_URL",
+        "MAIL_DIR",
+        "MAIL_SMTP_USERNAME",
+        "MAIL_SMTP_PASSWORD",
+    }
+)
 
 
 class ConfigurationError(RuntimeError):
@@ -24,13 +48,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     """
     instance_path = os.environ.get("LMS_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
     app = LmsFlask(__name__, instance_path=instance_path, instance_relative_config=True)
-    app.config.from_object("lms.config")
+    app.config.from_object(default_config)
     app.config.from_pyfile("config.py", silent=True)
-    app.config.from_prefixed_env("LMS")
+    load_environment(app.config)
     if test_config:
         app.config.update(test_config)
     finalize_config(app)
     app.json.sort_keys = False  # keep the field order the output schemas declare
+    trust_proxies(app)
 
     register_extensions(app)
     register_blueprints(app)
@@ -38,9 +63,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
+def load_environment(config) -> None:
+    """``LMS_<NAME>`` variables: JSON values where they parse, text settings always as text."""
+    config.from_prefixed_env("LMS")
+    for name in TEXT_SETTINGS:
+        value = os.environ.get(f"LMS_{name}")
+        if value is not None:
+            config[name] = value
+
+
 def finalize_config(app: Flask) -> None:
     config = app.config
     production = config["ENV"] == "production"
+    if config["MAIL_BACKEND"] not in MAIL_BACKENDS:
+        raise ConfigurationError("LMS_MAIL_BACKEND must be one of: file, console, smtp.")
     if production:
         missing = [key for key in REQUIRED_IN_PRODUCTION if not config.get(key)]
         if missing:
@@ -49,8 +85,22 @@ def finalize_config(app: Flask) -> None:
                 f"lms cannot start in production without {names}. Set them in the environment "
                 "or in instance/config.py (see instance/config.example.py)."
             )
+        _check_production_secret_key(config["SECRET_KEY"])
+        if config["MAIL_BACKEND"] == "console":
+            # The console backend writes whole messages, password reset and invitation links
+            # included, into the log.
+            raise ConfigurationError(
+                "LMS_MAIL_BACKEND=console is for development only: it writes password reset "
+                "and invitation links into the log. Use smtp (or file) in production."
+            )
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
+        # SQLAlchemy puts a statement's parameters (emails, hashes) into its error messages,
+        # and those end up in the log of a 500 or 503.
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "hide_parameters": True,
+            **config["SQLALCHEMY_ENGINE_OPTIONS"],
+        }
     else:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         if not config.get("SECRET_KEY"):
@@ -62,8 +112,29 @@ def finalize_config(app: Flask) -> None:
             config["BASE_URL"] = "http://127.0.0.1:5000"
     if not config.get("MAIL_DIR"):
         config["MAIL_DIR"] = str(Path(app.instance_path) / "mail")
-    if config["MAIL_BACKEND"] not in ("file", "console", "smtp"):
-        raise ConfigurationError("LMS_MAIL_BACKEND must be one of: file, console, smtp.")
+    hops = config["TRUSTED_PROXIES"]
+    if isinstance(hops, bool) or not isinstance(hops, int) or hops < 0:
+        raise ConfigurationError(
+            "LMS_TRUSTED_PROXIES is the number of proxies in front of the app (0, 1, 2, ...)."
+        )
+
+
+def _check_production_secret_key(key) -> None:
+    raw = key.encode("utf-8") if isinstance(key, str) else key
+    if not isinstance(raw, bytes) or len(raw) < MIN_SECRET_KEY_BYTES:
+        raise ConfigurationError(
+            f"LMS_SECRET_KEY must be a string of at least {MIN_SECRET_KEY_BYTES} bytes in "
+            'production; make one with: python -c "import secrets; print(secrets.token_hex())"'
+        )
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES proxies, take the client's address, scheme, host and port from
+    the X-Forwarded-* headers those proxies set (Werkzeug's ProxyFix). With 0 (the default)
+    the headers are ignored: anyone can send them."""
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
 
 def _development_secret_key(instance: Path) -> str:
@@ -107,8 +178,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Log in to see this page."
-    login_manager.user_loader(account_services.load_session_user)
+    login_manager.user_loader(auth.load_user_from_session)
     login_manager.request_loader(auth.load_user_from_request)
+    auth.session_user_loader = account_services.load_session_user
     auth.token_user_loader = account_services.user_for_api_token
 
     # Later packages plug into earlier ones here, so that imports only point one way.

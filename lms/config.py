@@ -1,18 +1,24 @@
 """Default settings.
 
 Order of precedence (later wins): this module, ``instance/config.py``, ``LMS_*`` environment
-variables (values are parsed as JSON when they can be, so ``LMS_MAIL_PORT=25`` is an int), and
-finally the ``test_config`` mapping handed to ``create_app``.
+variables (values are parsed as JSON when they can be, so ``LMS_MAIL_SMTP_PORT=25`` is an int;
+text settings such as the secret key, URLs, hosts and passwords always stay text, see
+``lms.TEXT_SETTINGS``), and finally the ``test_config`` mapping handed to ``create_app``.
 """
 
 from datetime import timedelta
 
-# "development" or "production". Production refuses to start without SECRET_KEY,
-# SQLALCHEMY_DATABASE_URI and BASE_URL set explicitly.
+# "development" or "production". Production refuses to start without SECRET_KEY (at least
+# 32 bytes), SQLALCHEMY_DATABASE_URI and BASE_URL set explicitly, and with MAIL_BACKEND "console".
 ENV = "development"
 
 # None means: development generates one into instance/secret_key on first start.
 SECRET_KEY = None
+
+# How many proxies (load balancer, TLS terminator) stand in front of the app and set
+# X-Forwarded-For, -Proto, -Host and -Port. 0: the headers are ignored, the client is the
+# connecting address.
+TRUSTED_PROXIES = 0
 
 # None means: SQLite file instance/lms.sqlite3 (development only).
 SQLALCHEMY_DATABASE_URI = None
@@ -34,13 +40,17 @@ PERMANENT_SESSION_LIFETIME = timedelta(days=14)
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
 
-# CSRF: we decide per request in lms.core.security which requests need the token, so
-# Flask-WTF's blanket check is off.
+# CSRF (Flask-WTF). WTF_CSRF_ENABLED = False switches it off everywhere (forms and API).
+# lms.core.security decides per request which requests need the token (the API's depend on how
+# the request authenticated), so Flask-WTF's blanket check is off; exempt a view or blueprint
+# with ``csrf.exempt``.
+WTF_CSRF_ENABLED = True
 WTF_CSRF_CHECK_DEFAULT = False
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
 # Rate limits (Flask-Limiter). "memory://" is per process; use a Redis URL
 # (redis://host:6379/0) when several workers or machines serve the app.
+RATELIMIT_ENABLED = True
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
 LOGIN_FAILURES_PER_ACCOUNT = "5 per minute"

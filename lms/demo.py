@@ -5,6 +5,7 @@ nothing and prints the same logins.
 """
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from lms.core.extensions import db
@@ -143,6 +144,12 @@ def register(group: AppGroup) -> None:
     @group.command("seed-demo")
     def seed_demo() -> None:
         """Create (or keep) the demo accounts and data, and print the logins."""
+        if current_app.config["ENV"] == "production":
+            # The demo logins and their password are published in this file and the README.
+            raise click.ClickException(
+                "seed-demo refuses to run with ENV=production: it creates a platform admin "
+                "whose password is published. Use `flask lms create-admin` instead."
+            )
         logins = seed_accounts()
         courses = seed_courses()
         logins += seed_organization()

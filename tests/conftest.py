@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import request, request_finished
 from flask.testing import FlaskClient
 from pytest_postgresql.executors import PostgreSQLExecutor
 from pytest_postgresql.janitor import DatabaseJanitor
@@ -35,6 +36,14 @@ def pytest_addoption(parser):
         choices=("sqlite", "postgresql", "both"),
         default="both",
         help="which database(s) to run the suite on",
+    )
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "allow_5xx: the test expects the app to answer 5xx (a 503, say); without it any 5xx "
+        "answer fails the test",
     )
 
 
@@ -158,6 +167,31 @@ class ApiClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+# -- no 5xx unless a test expects one ---------------------------------------------------
+
+_server_errors: list[str] = []
+
+
+def _record_server_error(sender, response, **extra):
+    if response.status_code >= 500:
+        _server_errors.append(f"{request.method} {request.path} -> {response.status}")
+
+
+def watch_for_server_errors(app) -> None:
+    request_finished.connect(_record_server_error, app, weak=False)
+
+
+@pytest.fixture(autouse=True)
+def no_server_errors(request):
+    """Fail a test in which the app answered 5xx, unless it is marked ``allow_5xx``."""
+    _server_errors.clear()
+    yield
+    errors = list(_server_errors)
+    _server_errors.clear()
+    if errors and request.node.get_closest_marker("allow_5xx") is None:
+        pytest.fail("the app answered 5xx: " + "; ".join(errors))
+
+
 @pytest.fixture(scope="session")
 def app(backend, fresh_database_url, tmp_path_factory):
     """The application on a migrated database of the current backend."""
@@ -167,6 +201,7 @@ def app(backend, fresh_database_url, tmp_path_factory):
     with fresh_database_url("lms_test") as url:
         app = create_app(make_test_config(url, instance))
         app.test_client_class = ApiClient
+        watch_for_server_errors(app)
         with app.app_context():
             flask_migrate.upgrade()
             _db.session.remove()
@@ -204,6 +239,39 @@ def db(app):
 @pytest.fixture
 def client(app, db):
     return app.test_client()
+
+
+@pytest.fixture
+def make_app(app, db, tmp_path):
+    """``make_app(**settings)``: another application built with extra settings (those read once
+    at start, such as TRUSTED_PROXIES or RATELIMIT_ENABLED), on the test's database connection,
+    so that its writes are rolled back with the test's.
+
+    Flask-Limiter's one ``limiter`` object takes its switch and storage from the app it was
+    last initialised with; it goes back to the test application afterwards.
+    """
+    connection = db.engines[None]
+    made = []
+
+    def make(**settings):
+        config = make_test_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path)
+        other = create_app({**config, **settings})
+        other.test_client_class = ApiClient
+        watch_for_server_errors(other)
+        with other.app_context():
+            made.append((other, _db.engines[None]))
+            _db.engines[None] = connection
+        return other
+
+    try:
+        yield make
+    finally:
+        for other, engine in made:
+            with other.app_context():
+                _db.engines[None] = engine
+            engine.dispose()
+        limiter.init_app(app)
+        limiter.reset()
 
 
 @pytest.fixture

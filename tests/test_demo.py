@@ -30,3 +30,11 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(runner, db, client):
     )
     assert login.status_code == 200
     assert login.json["user"]["is_platform_admin"] is True
+
+
+def test_seed_demo_refuses_to_run_in_production(app, runner, db, monkeypatch):
+    monkeypatch.setitem(app.config, "ENV", "production")
+    result = runner.invoke(args=["lms", "seed-demo"])
+    assert result.exit_code != 0
+    assert "refuses to run with ENV=production" in result.output
+    assert db.session.scalar(sa.select(User).where(User.email == "admin@example.org")) is None

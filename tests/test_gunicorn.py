@@ -23,7 +23,8 @@ def wait_for(url: str, timeout: float = 30.0):
         try:
             with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
                 return response.status, json.loads(response.read())
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            # Refused while gunicorn binds, or no answer yet while its workers boot.
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
@@ -35,7 +36,7 @@ def test_gunicorn_serves_healthz_in_production_mode(backend, fresh_database_url,
         env = {
             **os.environ,
             "LMS_ENV": "production",
-            "LMS_SECRET_KEY": "gunicorn-test-secret",
+            "LMS_SECRET_KEY": "gunicorn-test-secret-of-at-least-32-bytes",
             "LMS_SQLALCHEMY_DATABASE_URI": url,
             "LMS_BASE_URL": "https://learn.example.org",
             "LMS_INSTANCE_PATH": str(tmp_path / "instance"),

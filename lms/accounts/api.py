@@ -18,6 +18,7 @@ from lms.accounts.schemas import (
     RegisterIn,
     UserOut,
 )
+from lms.accounts.throttling import failed_logins_limit
 from lms.core.api import Blueprint, SQLAlchemyPage
 from lms.core.auth import authenticated_user, login_required
 from lms.core.extensions import limiter
@@ -39,6 +40,7 @@ def register(data):
 
 @blp.route("/auth/login", methods=["POST"])
 @limiter.limit(login_attempts_limit)
+@failed_logins_limit
 @blp.arguments(LoginIn)
 @blp.response(200, LoginOut)
 def login(data):

@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from limits import parse as parse_limit
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.accounts.models import ApiToken, PasswordResetToken, User
@@ -16,10 +15,9 @@ from lms.core.errors import (
     Conflict,
     NotFound,
     RuleViolation,
-    TooManyRequests,
     Unauthorized,
 )
-from lms.core.extensions import db, limiter
+from lms.core.extensions import db
 from lms.core.mail import send_mail
 from lms.core.tokens import hash_secret, new_secret
 
@@ -64,38 +62,18 @@ def register_user(email: str, password: str, name: str, *, is_platform_admin=Fal
     return user
 
 
-# -- login throttling -------------------------------------------------------------------
-
-
-def _failure_limit():
-    return parse_limit(current_app.config["LOGIN_FAILURES_PER_ACCOUNT"])
-
-
-def _ensure_login_allowed(email: str) -> None:
-    limit = _failure_limit()
-    if not limiter.limiter.test(limit, "login-failures", email):
-        reset_at, _remaining = limiter.limiter.get_window_stats(limit, "login-failures", email)
-        retry_after = max(1, int(reset_at - utcnow().timestamp()))
-        raise TooManyRequests(
-            "Too many failed logins for this account. Wait a minute and try again.",
-            headers={"Retry-After": str(retry_after)},
-        )
-
-
 def authenticate(email: str, password: str) -> User:
     """The user with these credentials, or 401 with a message that reveals nothing.
 
-    After LOGIN_FAILURES_PER_ACCOUNT failures for one email, further attempts get 429
-    until the window passes, whether or not the account exists.
+    The login routes count the 401s per account and answer 429 after
+    LOGIN_FAILURES_PER_ACCOUNT of them (``lms.accounts.throttling``).
     """
     email = normalize_email(email)
-    _ensure_login_allowed(email)
     user = get_user_by_email(email)
     # Hash even when there is no such user, so timing does not reveal which emails exist.
     stored = user.password_hash if user and user.password_hash else _dummy_hash()
     password_ok = check_password_hash(stored, password)
     if user is None or not password_ok or not user.is_active:
-        limiter.limiter.hit(_failure_limit(), "login-failures", email)
         raise Unauthorized(INVALID_LOGIN)
     user.last_login_at = utcnow()
     return user

@@ -17,6 +17,7 @@ from lms.accounts.forms import (
     RegisterForm,
     TokenForm,
 )
+from lms.accounts.throttling import failed_logins_limit
 from lms.core.errors import DomainError
 from lms.core.extensions import db, limiter
 from lms.core.security import login_attempts_limit
@@ -64,6 +65,7 @@ def register():
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_attempts_limit, methods=["POST"])
+@failed_logins_limit
 def login():
     form = LoginForm()
     status = 200

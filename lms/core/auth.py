@@ -3,25 +3,43 @@
 from collections.abc import Callable
 from functools import wraps
 
-from flask import g
+from flask import g, request
 from flask_login import current_user
 
 from lms.core.errors import Forbidden, Unauthorized
 
-# Set by the accounts package: takes a raw bearer token, returns the user or None.
+# Set by the accounts package: take flask-login's session id or a raw bearer token, return
+# the user or None.
+session_user_loader: Callable[[str], object | None] | None = None
 token_user_loader: Callable[[str], object | None] | None = None
+
+
+def sends_bearer_token(req=None) -> bool:
+    """The request names a personal API token (``Authorization: Bearer ...``).
+
+    Such a request is authenticated by the token alone: the session cookie a browser sends
+    along is ignored, so an invalid token is a 401, never a fall-back to the session (which
+    would also skip the session's CSRF check)."""
+    scheme, _, _token = (req or request).headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer"
+
+
+def load_user_from_session(session_id: str):
+    """flask-login's user loader: the session's user, unless a bearer token was sent."""
+    if sends_bearer_token() or session_user_loader is None:
+        return None
+    return session_user_loader(session_id)
 
 
 def load_user_from_request(req):
     """flask-login's request loader: ``Authorization: Bearer <token>``."""
-    header = req.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if not sends_bearer_token(req):
         return None
     g.bearer_token_given = True
-    if token_user_loader is None:
+    token = req.headers["Authorization"].partition(" ")[2].strip()
+    if not token or token_user_loader is None:
         return None
-    return token_user_loader(token.strip())
+    return token_user_loader(token)
 
 
 def authenticated_user():

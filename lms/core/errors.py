@@ -12,16 +12,22 @@ import logging
 from http import HTTPStatus
 
 from flask import Flask, g, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from lms.core.extensions import db
+from lms.core.transaction import mark_failed
 
 log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
-    """Base of the errors services raise. ``errors`` holds per-field messages, if any."""
+    """Base of the errors services raise. ``errors`` holds per-field messages, if any.
+
+    Creating one marks the request's transaction as failed: the request rolls back even if a
+    view catches the error and answers 2xx or 3xx (see ``lms.core.transaction``).
+    """
 
     code = 400
 
@@ -30,6 +36,7 @@ class DomainError(Exception):
         self.message = message
         self.errors = errors
         self.headers = headers
+        mark_failed()
 
 
 class BadRequest(DomainError):
@@ -127,7 +134,9 @@ def handle_http_exception(exc: HTTPException):
             errors = next(iter(errors.values()))
         message = message or "Some of the input is not valid. See the errors for each field."
     if code == 429:
-        message = FRIENDLY_MESSAGES[429]
+        # A limit that names its own message (failed logins for one account) keeps it.
+        limit = exc.limit if isinstance(exc, RateLimitExceeded) else None
+        message = exc.description if limit and limit.error_message else FRIENDLY_MESSAGES[429]
     if code == 400 and exc.__class__.__name__ == "CSRFError":
         message = f"CSRF check failed: {exc.description} Send the X-CSRFToken header."
     return error_response(code, message, errors, data.get("headers"))
@@ -139,8 +148,19 @@ def handle_domain_error(exc: DomainError):
 
 def handle_integrity_error(exc: IntegrityError):
     # A unique constraint lost a race with another request: that is a conflict, not a crash.
-    log.info("integrity error mapped to 409: %s", exc.orig)
+    log.info("integrity error mapped to 409: %s", violated_constraint(exc))
     return error_response(409, "This conflicts with data that already exists.")
+
+
+def violated_constraint(exc: IntegrityError) -> str:
+    """Which constraint failed, without the values: PostgreSQL's message carries the row's
+    values (emails, names) in its DETAIL line, so only the constraint and table are kept."""
+    diag = getattr(exc.orig, "diag", None)
+    if diag is not None:  # psycopg
+        return f"constraint {diag.constraint_name} on table {diag.table_name}"
+    # SQLite names the constraint or the columns ("UNIQUE constraint failed: users.email"),
+    # never the values.
+    return str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
 
 
 def handle_operational_error(exc: OperationalError):

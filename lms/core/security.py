@@ -2,12 +2,8 @@
 
 from flask import Flask, current_app, request, session
 
+from lms.core.auth import sends_bearer_token
 from lms.core.extensions import csrf
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-
-# Endpoints that authenticate their callers another way (a Stripe signature, for example).
-CSRF_EXEMPT_ENDPOINTS: set[str] = set()
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -28,27 +24,28 @@ def login_attempts_limit() -> str:
     return current_app.config["LOGIN_ATTEMPTS_PER_ADDRESS"]
 
 
-def has_bearer_token() -> bool:
-    return request.headers.get("Authorization", "").lower().startswith("bearer ")
-
-
 def csrf_guard() -> None:
     """Check the CSRF token on writes that a browser could be tricked into sending.
 
     * HTML forms: always (the token travels in a hidden field).
     * API writes authenticated by the session cookie: the ``X-CSRFToken`` header is required.
-    * API writes with a bearer token: exempt; a browser never attaches that header by itself.
+    * API writes with a bearer token: exempt. The token alone authenticates them (an invalid
+      one is a 401, the session cookie is ignored), and a browser never sends that header
+      by itself.
     * Anonymous API writes (register, login, reset): exempt; they only accept a JSON body,
       which a cross-site form cannot send without a CORS preflight that we never allow.
+
+    ``WTF_CSRF_ENABLED = False`` turns the check off, and views or blueprints exempted with
+    ``csrf.exempt`` (Flask-WTF) are skipped.
     """
+    if not current_app.config["WTF_CSRF_ENABLED"]:
+        return
     if request.routing_exception is not None:
         return  # a 404 or 405 is the more useful answer
-    if request.method in SAFE_METHODS or request.endpoint in CSRF_EXEMPT_ENDPOINTS:
-        return
     if request.path.startswith("/api/"):
-        if has_bearer_token() or "_user_id" not in session:
+        if sends_bearer_token() or "_user_id" not in session:
             return
-    csrf.protect()
+    csrf.protect(apply_exemptions=True)
 
 
 def set_security_headers(response):

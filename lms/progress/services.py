@@ -20,6 +20,7 @@ from lms.accounts.models import User
 from lms.core.db import utcnow
 from lms.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from lms.core.extensions import db
+from lms.core.transaction import recover_from
 from lms.courses.models import Course, CourseVersion, Lesson, LessonKind
 from lms.memberships import services as memberships
 from lms.memberships.models import MemberRole, MemberStatus, Organization, OrganizationMember
@@ -132,10 +133,9 @@ def enroll_from_invitation(invitation, member) -> None:
     user = db.session.get(User, member.user_id)
     organization = db.session.get(Organization, member.organization_id)
     for slug in invitation.courses:
-        try:
+        # A course unpublished since the invitation: nothing to enroll in, the rest goes on.
+        with recover_from(NotFound, Forbidden):
             enroll(user, slug, organization.slug)
-        except (NotFound, Forbidden):
-            continue  # a course unpublished since the invitation: nothing to enroll in
 
 
 # -- reading ----------------------------------------------------------------------------

@@ -1,14 +1,13 @@
 """Every error reaches the client in one shape (API) or as a page (HTML), never as a trace."""
 
+import logging
 import re
 
 import pytest
 from flask import Blueprint
 
-from lms import create_app
 from lms.accounts.models import User
 from lms.core.extensions import db as _db
-from tests.conftest import make_test_config
 
 
 def assert_api_error(response, code):
@@ -40,11 +39,9 @@ def test_wrong_method_is_405(client):
 
 
 @pytest.fixture
-def probe_app(app, tmp_path):
-    """A separate app on the same test database, with routes that misbehave on purpose."""
-    config = make_test_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path)
-    config["MAX_CONTENT_LENGTH"] = 1024
-    probe = create_app(config)
+def probe_app(make_app):
+    """A separate app on the test's database, with routes that misbehave on purpose."""
+    probe = make_app(MAX_CONTENT_LENGTH=1024)
     bp = Blueprint("probe", __name__)
 
     @bp.get("/api/v1/boom")
@@ -65,11 +62,10 @@ def probe_app(app, tmp_path):
         return {}, 201
 
     probe.register_blueprint(bp)
-    yield probe
-    with probe.app_context():
-        _db.engine.dispose()
+    return probe
 
 
+@pytest.mark.allow_5xx  # the 500 is the point
 def test_unexpected_error_is_a_500_without_details(probe_app):
     client = probe_app.test_client()
     body = assert_api_error(client.get("/api/v1/boom"), 500)
@@ -84,6 +80,17 @@ def test_unique_constraint_race_is_409_and_writes_nothing(probe_app):
     assert_api_error(client.post("/api/v1/duplicate", json={}), 409)
     with probe_app.app_context():
         assert _db.session.query(User).filter_by(email="same@uni.example").count() == 0
+
+
+def test_the_integrity_error_log_names_the_constraint_not_the_values(probe_app, caplog):
+    # PostgreSQL's message carries the row in its DETAIL line: (email)=(same@uni.example).
+    with caplog.at_level(logging.INFO, logger="lms.core.errors"):
+        assert_api_error(probe_app.test_client().post("/api/v1/duplicate", json={}), 409)
+    [line] = [r.getMessage() for r in caplog.records if r.name == "lms.core.errors"]
+    assert "same@uni.example" not in line
+    assert "users" in line
+    if probe_app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        assert line == "integrity error mapped to 409: constraint uq_users_email on table users"
 
 
 def test_oversized_body_is_413(probe_app):
