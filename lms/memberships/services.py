@@ -96,8 +96,8 @@ def get_organization(slug: str, actor: User, *, admin: bool = False) -> Organiza
 def lock_organization(organization: Organization) -> None:
     """Serialize seat-taking for one organization (a row lock on PostgreSQL).
 
-    SQLite has no row locks; it serializes writers on its own, and a racing writer there
-    gets an error rather than a seat.
+    SQLite has no row locks: there a write transaction holds the database's write lock from
+    its BEGIN IMMEDIATE (see ``lms.core.db``), which serializes seat-taking as well.
     """
     db.session.execute(
         sa.select(Organization.id).where(Organization.id == organization.id).with_for_update()
