@@ -65,6 +65,17 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+def text_search(text: str, *columns) -> sa.ColumnElement[bool]:
+    """Rows where any of ``columns`` contains ``text``, ignoring case: the one way a
+    ``?search=`` filter builds LIKE.
+
+    ``%`` and ``_`` typed into a search are the characters themselves, not LIKE wildcards
+    (SQLAlchemy's ``autoescape``); otherwise a search for "%" matched everyone.
+    """
+    needle = text.strip().lower()
+    return sa.or_(*(sa.func.lower(column).contains(needle, autoescape=True) for column in columns))
+
+
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection, connection_record):
     """WAL, a busy timeout and foreign keys for SQLite; let SQLAlchemy drive transactions.

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from lms.accounts.models import User
-from lms.core.db import utcnow
+from lms.core.db import text_search, utcnow
 from lms.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from lms.core.extensions import db
 from lms.memberships.models import (
@@ -310,8 +310,7 @@ def members_query(
     if role:
         stmt = stmt.where(OrganizationMember.role == role)
     if search:
-        pattern = f"%{search.strip().lower()}%"
-        stmt = stmt.where(sa.or_(User.email.like(pattern), sa.func.lower(User.name).like(pattern)))
+        stmt = stmt.where(text_search(search, User.email, User.name))
     return stmt.order_by(User.name, User.id)
 
 
