@@ -40,7 +40,8 @@ def org_with_people(app, db, tmp_path):
     for name, email in PEOPLE:
         user = MemberFactory(organization=organization, user=UserFactory(name=name, email=email))
         learner = log_in(app.test_client(), user.user)
-        assert learner.post("/api/v1/enrollments", json={"course": "tiny-course"}).status_code == 201
+        enrolled = learner.post("/api/v1/enrollments", json={"course": "tiny-course"})
+        assert enrolled.status_code == 201, enrolled.json
     return admin
 
 
