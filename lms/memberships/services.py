@@ -258,11 +258,15 @@ def change_grant(
     seats: int | None = None,
     ends_at: datetime | None = None,
 ) -> SeatGrant:
-    """Change a grant's seats or end (ending it now is an end date of now), with a reason."""
+    """Change a grant's seats or end (ending it now is an end date of now), with a reason.
+    A change that changes nothing is no change: the grant is returned as it is, and the
+    ledger records nothing."""
     new_seats = grant.seats if seats is None else seats
     new_end = grant.ends_at if ends_at is None else ends_at
     if not reason.strip():
         raise RuleViolation("Say why the grant changes.", errors={"reason": ["Required."]})
+    if new_seats == grant.seats and new_end == grant.ends_at:
+        return grant
     _check_period(new_seats, grant.starts_at, new_end)
     grant.seats, grant.ends_at = new_seats, new_end
     db.session.flush()
