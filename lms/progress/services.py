@@ -154,6 +154,14 @@ class EnrollmentRow:
     resume_title: str | None
     newer_version: str | None
 
+    @property
+    def next_lesson(self) -> dict | None:
+        """Where to go on: the resume point, except that a completed enrollment has no next
+        lesson (its resume point stays, to review the course from)."""
+        if self.resume_slug is None or self.enrollment.status == EnrollmentStatus.COMPLETED:
+            return None
+        return {"slug": self.resume_slug, "title": self.resume_title}
+
 
 @functools.cache
 def _rows_query() -> sa.Select:
