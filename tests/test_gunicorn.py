@@ -23,7 +23,9 @@ def wait_for(url: str, timeout: float = 30.0):
         try:
             with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
                 return response.status, json.loads(response.read())
-        except (urllib.error.URLError, ConnectionError):
+        # TimeoutError: the port is open but no worker has finished booting yet (on a
+        # loaded machine importing the app takes seconds).
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
