@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
@@ -64,6 +65,17 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+def text_search(text: str, *columns) -> sa.ColumnElement[bool]:
+    """Rows where any of ``columns`` contains ``text``, ignoring case: the one way a
+    ``?search=`` filter builds LIKE.
+
+    ``%`` and ``_`` typed into a search are the characters themselves, not LIKE wildcards
+    (SQLAlchemy's ``autoescape``); otherwise a search for "%" matched everyone.
+    """
+    needle = text.strip().lower()
+    return sa.or_(*(sa.func.lower(column).contains(needle, autoescape=True) for column in columns))
+
+
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection, connection_record):
     """WAL, a busy timeout and foreign keys for SQLite; let SQLAlchemy drive transactions.
@@ -83,7 +95,29 @@ def _configure_sqlite(dbapi_connection, connection_record):
     cursor.close()
 
 
+# Requests with these methods only read. (A rare write inside one, such as recording the first
+# view of a lesson, keeps a plain BEGIN's behaviour: under heavy write load it may find the
+# database busy.)
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _sqlite_begin_statement() -> str:
+    """``BEGIN IMMEDIATE`` for anything that may write; a plain ``BEGIN`` for reads.
+
+    A plain (deferred) BEGIN reads first and asks for the write lock only at the first write.
+    When another writer committed in between, SQLite cannot let it write from its stale
+    snapshot and fails at once with "database is locked", busy timeout or not: concurrent
+    writers failed halfway (503) instead of queueing. IMMEDIATE takes the write lock at the
+    start, so writers wait their turn for up to the busy timeout. Reads keep a plain BEGIN,
+    so that in WAL mode they never wait for a writer. Outside a request (CLI commands, jobs)
+    the work is there to write.
+    """
+    if has_request_context() and request.method in READ_METHODS:
+        return "BEGIN"
+    return "BEGIN IMMEDIATE"
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql(_sqlite_begin_statement())

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from blinker import Namespace
 from flask import current_app
 from marshmallow import ValidationError
-from marshmallow.validate import Email
 
 from lms.accounts import services as accounts
 from lms.accounts.models import User
@@ -31,6 +30,7 @@ from lms.memberships.models import (
     Organization,
     OrganizationMember,
 )
+from lms.memberships.schemas import InvitationIn
 
 signals = Namespace()
 # Sent after an invitation was accepted (same transaction): sender=the Invitation,
@@ -41,8 +41,6 @@ invitation_accepted = signals.signal("invitation-accepted")
 # as published courses. (memberships must not import courses: the dependency points the other
 # way.) Without it, course slugs are accepted as given.
 known_courses: Callable[[set[str]], set[str]] | None = None
-
-_email = Email()
 
 
 def normalize_courses(slugs) -> list[str]:
@@ -317,6 +315,33 @@ def _read_csv(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return [h.strip().lower() for h in header], rows
 
 
+# A row is checked by the single invitation's own schema, so the rules are written once.
+_ROW_SCHEMA = InvitationIn()
+
+
+def _row_problems(messages: dict, row: dict) -> str:
+    """A schema's messages as one line for the report: each field with the value it got."""
+    problems = []
+    for name, found in messages.items():
+        if isinstance(found, dict):  # a list field: {index: [messages]}
+            problems.extend(
+                f"{name} {_shown(row[name][index])}: {' '.join(texts)}"
+                for index, texts in found.items()
+            )
+        elif name in row:
+            problems.append(f"{name} {_shown(row[name])}: {' '.join(found)}")
+        elif name == "_schema":
+            problems.append(" ".join(found))
+        else:
+            problems.append(f"{name}: {' '.join(found)}")
+    return "; ".join(problems)
+
+
+def _shown(value, limit: int = 40) -> str:
+    text = str(value)
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 def _check_header(header: list[str]) -> None:
     unknown = [h for h in header if h not in CSV_COLUMNS]
     problems = []
@@ -384,31 +409,34 @@ def import_csv(organization: Organization, actor: User, data: bytes, *, dry_run:
     first_seen: dict[str, int] = {}
     to_create = []
     for line, cells, values, courses in parsed:
-        email = accounts.normalize_email(values.get("email", ""))
         role = (values.get("role") or MemberRole.LEARNER).lower()
-        result = RowResult(row=line, email=email, status="rejected", role=role, courses=courses)
+        result = RowResult(
+            row=line,
+            email=accounts.normalize_email(values.get("email", "")),
+            status="rejected",
+            role=role,
+            courses=courses,
+        )
         results.append(result)
         if len(cells) > len(header):
             result.reason = f"the row has {len(cells)} cells; the header has {len(header)}"
             continue
+        row = {**values, "role": role, "courses": courses}
         try:
-            _email(email)
-        except ValidationError:
-            result.reason = f"'{values.get('email', '')}' is not a valid email address"
+            invitation = _ROW_SCHEMA.load(row)
+        except ValidationError as exc:
+            result.reason = _row_problems(exc.messages, row)
             continue
+        email = result.email = accounts.normalize_email(invitation["email"])
+        role = result.role = invitation["role"]
+        courses = result.courses = invitation["courses"]
         if email in first_seen:
             result.reason = f"duplicate of row {first_seen[email]}"
             continue
         first_seen[email] = line
-        if role not in (MemberRole.ADMIN, MemberRole.LEARNER):
-            result.reason = f"role '{role}' is not admin or learner"
-            continue
         bad = sorted(set(courses) & missing_courses)
         if bad:
             result.reason = "unknown course: " + ", ".join(bad)
-            continue
-        if len(values.get("name", "")) > 200:
-            result.reason = "the name is longer than 200 characters"
             continue
         if email in members:
             result.status, result.reason = "already_member", ""
@@ -422,7 +450,7 @@ def import_csv(organization: Organization, actor: User, data: bytes, *, dry_run:
                 continue
             seats_left -= 1
         result.status = "created"
-        to_create.append((result, values.get("name", "")))
+        to_create.append((result, invitation["name"]))
 
     if not dry_run and to_create:
         _create_many(organization, actor, to_create)

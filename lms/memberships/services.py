@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from lms.accounts.models import User
-from lms.core.db import utcnow
+from lms.core.db import text_search, utcnow
 from lms.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from lms.core.extensions import db
 from lms.memberships.models import (
@@ -96,8 +96,8 @@ def get_organization(slug: str, actor: User, *, admin: bool = False) -> Organiza
 def lock_organization(organization: Organization) -> None:
     """Serialize seat-taking for one organization (a row lock on PostgreSQL).
 
-    SQLite has no row locks; it serializes writers on its own, and a racing writer there
-    gets an error rather than a seat.
+    SQLite has no row locks: there a write transaction holds the database's write lock from
+    its BEGIN IMMEDIATE (see ``lms.core.db``), which serializes seat-taking as well.
     """
     db.session.execute(
         sa.select(Organization.id).where(Organization.id == organization.id).with_for_update()
@@ -258,11 +258,15 @@ def change_grant(
     seats: int | None = None,
     ends_at: datetime | None = None,
 ) -> SeatGrant:
-    """Change a grant's seats or end (ending it now is an end date of now), with a reason."""
+    """Change a grant's seats or end (ending it now is an end date of now), with a reason.
+    A change that changes nothing is no change: the grant is returned as it is, and the
+    ledger records nothing."""
     new_seats = grant.seats if seats is None else seats
     new_end = grant.ends_at if ends_at is None else ends_at
     if not reason.strip():
         raise RuleViolation("Say why the grant changes.", errors={"reason": ["Required."]})
+    if new_seats == grant.seats and new_end == grant.ends_at:
+        return grant
     _check_period(new_seats, grant.starts_at, new_end)
     grant.seats, grant.ends_at = new_seats, new_end
     db.session.flush()
@@ -310,8 +314,7 @@ def members_query(
     if role:
         stmt = stmt.where(OrganizationMember.role == role)
     if search:
-        pattern = f"%{search.strip().lower()}%"
-        stmt = stmt.where(sa.or_(User.email.like(pattern), sa.func.lower(User.name).like(pattern)))
+        stmt = stmt.where(text_search(search, User.email, User.name))
     return stmt.order_by(User.name, User.id)
 
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import Response, stream_with_context
 
 from lms.accounts.models import User
-from lms.core.db import utcnow
+from lms.core.db import text_search, utcnow
 from lms.core.extensions import db
 from lms.courses.models import Course, CourseVersion
 from lms.memberships.models import Organization
@@ -78,10 +78,7 @@ class Report:
         elif self.status == "in_progress":
             stmt = stmt.where(Enrollment.status == EnrollmentStatus.ACTIVE)
         if self.search:
-            pattern = f"%{self.search.strip().lower()}%"
-            stmt = stmt.where(
-                sa.or_(User.email.like(pattern), sa.func.lower(User.name).like(pattern))
-            )
+            stmt = stmt.where(text_search(self.search, User.email, User.name))
         if self.active_since:
             stmt = stmt.where(Enrollment.last_activity_at >= self.active_since)
         return stmt

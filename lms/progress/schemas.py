@@ -43,12 +43,9 @@ class EnrollmentOut(OutputSchema):
     started_at = fields.AwareDateTime(attribute="enrollment.started_at")
     last_activity_at = fields.AwareDateTime(attribute="enrollment.last_activity_at")
     completed_at = fields.AwareDateTime(attribute="enrollment.completed_at", allow_none=True)
-    next_lesson = fields.Method("get_next")
-
-    def get_next(self, row):
-        if row.resume_slug is None:
-            return None
-        return {"slug": row.resume_slug, "title": row.resume_title}
+    next_lesson = fields.Nested(
+        NextLessonOut, allow_none=True, metadata={"description": "null once completed"}
+    )
 
 
 class LessonStateOut(OutputSchema):

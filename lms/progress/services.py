@@ -154,6 +154,14 @@ class EnrollmentRow:
     resume_title: str | None
     newer_version: str | None
 
+    @property
+    def next_lesson(self) -> dict | None:
+        """Where to go on: the resume point, except that a completed enrollment has no next
+        lesson (its resume point stays, to review the course from)."""
+        if self.resume_slug is None or self.enrollment.status == EnrollmentStatus.COMPLETED:
+            return None
+        return {"slug": self.resume_slug, "title": self.resume_title}
+
 
 @functools.cache
 def _rows_query() -> sa.Select:
@@ -648,8 +656,9 @@ def submit_attempt(user: User, enrollment_id: int, lesson_slug: str, answers) ->
 
 
 def upgrade(user: User, enrollment_id: int) -> Enrollment:
-    """Move to the course's published version, keeping progress for lessons whose slug is in
-    both. The old progress rows stay where they are: nothing is lost."""
+    """Move to the course's published version when it is newer than the enrollment's,
+    keeping progress for lessons whose slug is in both. The old progress rows stay where
+    they are: nothing is lost. (An older version published again is never a move forward.)"""
     row = get_enrollment_row(user, enrollment_id)
     enrollment = row.enrollment
     target = db.session.scalar(
@@ -657,8 +666,8 @@ def upgrade(user: User, enrollment_id: int) -> Enrollment:
             CourseVersion.course_id == enrollment.course_id, CourseVersion.is_published
         )
     )
-    if target is None or target.id == enrollment.version_id:
-        raise Conflict("You are already on the current version of this course.")
+    if target is None or target.number <= row.version_number:
+        raise Conflict("You are already on the newest version of this course.")
     if enrollment.status == EnrollmentStatus.COMPLETED:
         raise Conflict("This enrollment is complete; its certificate names the version you took.")
     old = {
