@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from lms.accounts.forms import EmptyForm
-from lms.core.errors import DomainError, RuleViolation
+from lms.core.errors import DomainError, Forbidden, RuleViolation
 from lms.core.extensions import db
 from lms.courses import services as courses
 from lms.courses.models import Course
@@ -89,9 +89,8 @@ def complete(enrollment_id: int, lesson_slug: str):
     if EmptyForm().validate_on_submit():
         try:
             result = services.mark_lesson(current_user, enrollment_id, lesson_slug, "completed")
-        except DomainError as exc:
-            # Nothing was written (the seat and the lesson are checked first): say why.
-            flash(exc.message, "error")
+        except Forbidden:
+            # No seat: nothing was written (it is checked first); the lesson page says why.
             return redirect(
                 url_for("progress.learn", enrollment_id=enrollment_id, lesson_slug=lesson_slug)
             )
