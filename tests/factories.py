@@ -61,3 +61,5 @@ class MemberFactory(BaseFactory):
     user = factory.SubFactory(UserFactory)
     role = "learner"
     status = "active"
+    # As the services do it: active learners hold a seat; admins take one explicitly.
+    holds_seat = factory.LazyAttribute(lambda m: m.role == "learner" and m.status == "active")

@@ -36,3 +36,53 @@ def test_every_revision_has_a_downgrade():
         assert "def downgrade():" in source
         body = source.split("def downgrade():", 1)[1]
         assert "op." in body, f"{path.name} has an empty downgrade"
+
+
+def test_holds_seat_is_backfilled_from_the_role(backend, fresh_database_url, tmp_path):
+    """Before: active learners held the seats. After: they hold them as ``holds_seat``;
+    admins and removed members hold none."""
+    with fresh_database_url("lms_migrations_seats") as url:
+        app = create_app(make_test_config(url, tmp_path))
+        with app.app_context():
+            flask_migrate.upgrade(revision="246a5fc19fc9")
+            now = "2026-01-01 00:00:00"
+            with _db.engine.begin() as connection:
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO users (id, email, name, password_hash, is_platform_admin,"
+                        " session_epoch, created_at, updated_at) VALUES"
+                        " (1, 'a@x.example', 'A', '', false, 0, :now, :now),"
+                        " (2, 'b@x.example', 'B', '', false, 0, :now, :now),"
+                        " (3, 'c@x.example', 'C', '', false, 0, :now, :now)"
+                    ),
+                    {"now": now},
+                )
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO organizations (id, slug, name, kind, created_at, updated_at)"
+                        " VALUES (1, 'o', 'O', 'other', :now, :now)"
+                    ),
+                    {"now": now},
+                )
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO organization_members (organization_id, user_id, role,"
+                        " status, joined_at, created_at, updated_at) VALUES"
+                        " (1, 1, 'learner', 'active', :now, :now, :now),"
+                        " (1, 2, 'learner', 'removed', :now, :now, :now),"
+                        " (1, 3, 'admin', 'active', :now, :now, :now)"
+                    ),
+                    {"now": now},
+                )
+            flask_migrate.upgrade()
+            with _db.engine.connect() as connection:
+                rows = connection.execute(
+                    sa.text("SELECT user_id, holds_seat FROM organization_members ORDER BY user_id")
+                ).all()
+            assert [(user_id, bool(held)) for user_id, held in rows] == [
+                (1, True),
+                (2, False),
+                (3, False),
+            ]
+            flask_migrate.downgrade(revision="246a5fc19fc9")
+            _db.engine.dispose()

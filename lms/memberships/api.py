@@ -137,10 +137,10 @@ def list_members(query, slug):
 @blp.arguments(MemberPatchIn)
 @blp.response(200, MemberOut)
 def update_member(data, slug, user_id):
-    """Change a member's role (the last admin stays an admin)"""
+    """Change a member's role or learner seat (the last admin stays an admin)"""
     organization = _org(slug, admin=True)
     member = services.get_member(organization, user_id)
-    return services.change_member_role(organization, member, data["role"])
+    return services.update_member(organization, member, **data)
 
 
 @blp.route("/organizations/<slug>/members/<int:user_id>", methods=["DELETE"])

@@ -25,7 +25,7 @@ from lms.memberships.models import OrganizationKind
 
 ROLES = [
     SelectChoice("learner", "Learner (takes a seat)"),
-    SelectChoice("admin", "Admin (OSPO staff; no seat)"),
+    SelectChoice("admin", "Admin (OSPO staff; takes a seat only to learn)"),
 ]
 
 
@@ -108,6 +108,21 @@ class CsvForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=ROLES)
+
+
+def _true_or_false(value):
+    return {"true": True, "false": False}.get(value, value)
+
+
+class SeatForm(FlaskForm):
+    learner_seat = SelectField(
+        "Learner seat",
+        choices=[
+            SelectChoice("true", "Take a learner seat"),
+            SelectChoice("false", "Release the learner seat"),
+        ],
+        coerce=_true_or_false,
+    )
 
 
 class AcceptForm(FlaskForm):

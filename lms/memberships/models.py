@@ -1,8 +1,9 @@
 """An organization (a university OSPO) holds seats from seat grants; members take them.
 
-Seat capacity at a moment is the sum of the grants active then. A learner who is an active
-member takes one seat; admins take none. Members are never deleted (removing one marks the row
-``removed``), so progress and certificates always keep their owner and organization.
+Seat capacity at a moment is the sum of the grants active then. An active member holding a
+seat (``holds_seat``) takes one: learners always do, admins only when they take one to learn.
+Members are never deleted (removing one marks the row ``removed`` and frees its seat), so
+progress and certificates always keep their owner and organization.
 """
 
 from datetime import datetime
@@ -92,8 +93,8 @@ class SeatGrantEvent(db.Model):
 
 
 class MemberRole(StrEnum):
-    ADMIN = "admin"  # the OSPO's staff; takes no seat
-    LEARNER = "learner"  # a researcher; takes a seat while active
+    ADMIN = "admin"  # the OSPO's staff; holds a seat only when they take one to learn
+    LEARNER = "learner"  # a researcher; always holds a seat while active
 
 
 class MemberStatus(StrEnum):
@@ -102,10 +103,19 @@ class MemberStatus(StrEnum):
 
 
 class OrganizationMember(TimestampMixin, db.Model):
+    """A person in an organization. ``holds_seat`` is what gates learning (progress writes and
+    enrolling) and what seats used counts: active learners always hold a seat, active admins
+    when they take one, removed members never."""
+
     __tablename__ = "organization_members"
     __table_args__ = (
         sa.UniqueConstraint("organization_id", "user_id"),
-        sa.Index("ix_organization_members_seats", "organization_id", "status", "role"),
+        sa.CheckConstraint(
+            "(status = 'active' OR NOT holds_seat)"
+            " AND (status != 'active' OR role != 'learner' OR holds_seat)",
+            name="seat_matches_role_and_status",
+        ),
+        sa.Index("ix_organization_members_seats", "organization_id", "status", "holds_seat"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -113,6 +123,7 @@ class OrganizationMember(TimestampMixin, db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     role: Mapped[str] = mapped_column(sa.String(10))
     status: Mapped[str] = mapped_column(sa.String(10), default=MemberStatus.ACTIVE)
+    holds_seat: Mapped[bool] = mapped_column(default=False)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
     removed_at: Mapped[datetime | None]
 

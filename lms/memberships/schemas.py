@@ -110,12 +110,26 @@ class MemberOut(OutputSchema):
     name = fields.String(attribute="user.name")
     role = fields.String()
     status = fields.String()
+    learner_seat = fields.Boolean(
+        attribute="holds_seat",
+        metadata={"description": "holds a seat, so may learn: learners always, admins by choice"},
+    )
     joined_at = fields.AwareDateTime()
     removed_at = fields.AwareDateTime(allow_none=True)
 
 
 class MemberPatchIn(InputSchema):
-    role = fields.String(required=True, validate=ROLE)
+    """The role, the learner seat, or both (the role changes first)."""
+
+    role = fields.String(validate=ROLE)
+    learner_seat = fields.Boolean(
+        metadata={"description": "true: an admin takes a seat to learn; false: releases it"}
+    )
+
+    @ma.validates_schema
+    def check_something_changes(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("Send role, learner_seat or both.", field_name="_schema")
 
 
 class InvitationIn(InputSchema):

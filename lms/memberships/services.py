@@ -126,11 +126,12 @@ def seat_capacity(organization_id: int, at: datetime | None = None) -> int:
 
 
 def seats_used(organization_id: int) -> int:
+    """Active members holding a seat: every learner, and the admins who took one."""
     return db.session.scalar(
         sa.select(sa.func.count()).where(
             OrganizationMember.organization_id == organization_id,
             OrganizationMember.status == MemberStatus.ACTIVE,
-            OrganizationMember.role == MemberRole.LEARNER,
+            OrganizationMember.holds_seat == sa.true(),
         )
     )
 
@@ -344,7 +345,8 @@ def _other_active_admins(organization: Organization, member: OrganizationMember)
 def change_member_role(
     organization: Organization, member: OrganizationMember, role: str
 ) -> OrganizationMember:
-    """Learner to admin frees a seat; admin to learner needs one. The last admin stays."""
+    """Learner to admin keeps the seat (their learning goes on; an admin may release it);
+    admin to learner takes a seat unless they hold one (409 when full). The last admin stays."""
     if not member.is_active:
         raise RuleViolation("This person is no longer a member; invite them again.")
     if member.role == role:
@@ -352,10 +354,50 @@ def change_member_role(
     lock_organization(organization)
     if member.role == MemberRole.ADMIN and _other_active_admins(organization, member) == 0:
         raise Conflict("The organization's last admin cannot stop being an admin.")
-    if role == MemberRole.LEARNER:
+    if role == MemberRole.LEARNER and not member.holds_seat:
         ensure_free_seat(organization)
+        member.holds_seat = True
     member.role = role
     db.session.flush()
+    return member
+
+
+def set_learner_seat(
+    organization: Organization, member: OrganizationMember, holds_seat: bool
+) -> OrganizationMember:
+    """An admin takes a learner seat (409 when none is free) or releases it. A learner always
+    holds one: theirs is released by removing them."""
+    if not member.is_active:
+        raise RuleViolation("This person is no longer a member; invite them again.")
+    if member.holds_seat == holds_seat:
+        return member
+    if not holds_seat:
+        if member.role == MemberRole.LEARNER:
+            raise RuleViolation(
+                "A learner always holds a seat: remove them to free it.",
+                errors={"learner_seat": ["learners hold a seat while they are members"]},
+            )
+        member.holds_seat = False
+    else:
+        lock_organization(organization)
+        ensure_free_seat(organization)
+        member.holds_seat = True
+    db.session.flush()
+    return member
+
+
+def update_member(
+    organization: Organization,
+    member: OrganizationMember,
+    *,
+    role: str | None = None,
+    learner_seat: bool | None = None,
+) -> OrganizationMember:
+    """Change a member's role, their learner seat, or both (the role first)."""
+    if role is not None:
+        change_member_role(organization, member, role)
+    if learner_seat is not None:
+        set_learner_seat(organization, member, learner_seat)
     return member
 
 
@@ -367,13 +409,14 @@ def remove_member(organization: Organization, member: OrganizationMember) -> Non
     if member.role == MemberRole.ADMIN and _other_active_admins(organization, member) == 0:
         raise Conflict("The organization's last admin cannot be removed.")
     member.status = MemberStatus.REMOVED
+    member.holds_seat = False
     member.removed_at = utcnow()
     db.session.flush()
 
 
 def add_member(organization: Organization, user: User, role: str) -> OrganizationMember:
-    """Make ``user`` an active member (re-activating a removed one), taking a seat for a
-    learner. Call with the organization locked."""
+    """Make ``user`` an active member (re-activating a removed one); a learner takes a seat,
+    an admin none. Call with the organization locked."""
     member = db.session.scalar(
         sa.select(OrganizationMember).where(
             OrganizationMember.organization_id == organization.id,
@@ -382,15 +425,23 @@ def add_member(organization: Organization, user: User, role: str) -> Organizatio
     )
     if member is not None and member.is_active:
         if role == MemberRole.ADMIN and member.role != MemberRole.ADMIN:
-            member.role = MemberRole.ADMIN  # promotion frees a seat; never needs one
+            member.role = MemberRole.ADMIN  # promotion keeps the seat they hold
+        elif role == MemberRole.LEARNER and not member.holds_seat:
+            ensure_free_seat(organization)  # an admin accepting a learner seat takes one
+            member.holds_seat = True
+        db.session.flush()
         return member
-    if role == MemberRole.LEARNER:
+    holds_seat = role == MemberRole.LEARNER
+    if holds_seat:
         ensure_free_seat(organization)
     if member is None:
-        member = OrganizationMember(organization_id=organization.id, user_id=user.id, role=role)
+        member = OrganizationMember(
+            organization_id=organization.id, user_id=user.id, role=role, holds_seat=holds_seat
+        )
         db.session.add(member)
     else:
         member.role, member.status, member.removed_at = role, MemberStatus.ACTIVE, None
+        member.holds_seat = holds_seat
         member.joined_at = utcnow()
     db.session.flush()
     return member

@@ -17,6 +17,7 @@ from lms.memberships.forms import (
     InviteForm,
     OrganizationForm,
     RoleForm,
+    SeatForm,
 )
 
 bp = Blueprint("memberships", __name__, template_folder="templates")
@@ -52,6 +53,7 @@ def _dashboard(organization, status=200, **forms):
         "csv_form": CsvForm(formdata=None),
         "button_form": EmptyForm(formdata=None),
         "role_form": RoleForm(formdata=None),
+        "seat_form": SeatForm(formdata=None),
         "csv_report": None,
     }
     context.update(forms)
@@ -176,6 +178,27 @@ def change_role(slug: str, user_id: int):
             flash(f"{member.user.name} is now {form.role.data}.", "success")
         except DomainError as exc:
             flash(exc.message, "error")
+    return redirect(url_for("memberships.dashboard", slug=slug))
+
+
+@bp.post("/organizations/<slug>/members/<int:user_id>/seat")
+@login_required
+def change_seat(slug: str, user_id: int):
+    """An admin takes a learner seat to learn, or releases it."""
+    organization = _org(slug)
+    form = SeatForm()
+    if form.validate_on_submit():
+        member = services.get_member(organization, user_id)
+        try:
+            services.set_learner_seat(organization, member, form.learner_seat.data)
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            name = member.user.name
+            if form.learner_seat.data:
+                flash(f"{name} holds a learner seat and can learn.", "success")
+            else:
+                flash(f"{name}'s learner seat is free again; their progress is kept.", "success")
     return redirect(url_for("memberships.dashboard", slug=slug))
 
 

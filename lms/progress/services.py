@@ -23,7 +23,7 @@ from lms.core.extensions import db
 from lms.core.transaction import recover_from
 from lms.courses.models import Course, CourseVersion, Lesson, LessonKind
 from lms.memberships import services as memberships
-from lms.memberships.models import MemberRole, MemberStatus, Organization, OrganizationMember
+from lms.memberships.models import MemberStatus, Organization, OrganizationMember
 from lms.progress.models import (
     Enrollment,
     EnrollmentStatus,
@@ -59,7 +59,7 @@ def _seat_organization(user: User, organization_slug: str | None) -> Organizatio
         .where(
             OrganizationMember.user_id == user.id,
             OrganizationMember.status == MemberStatus.ACTIVE,
-            OrganizationMember.role == MemberRole.LEARNER,
+            OrganizationMember.holds_seat == sa.true(),
         )
     )
     if organization_slug:
@@ -128,7 +128,7 @@ def _enrollment_for(user_id: int, course_id: int) -> Enrollment | None:
 
 def enroll_from_invitation(invitation, member) -> None:
     """Invitations that named courses enroll the learner when accepted."""
-    if member.role != MemberRole.LEARNER or not invitation.courses:
+    if not member.holds_seat or not invitation.courses:
         return
     user = db.session.get(User, member.user_id)
     organization = db.session.get(Organization, member.organization_id)
@@ -136,6 +136,38 @@ def enroll_from_invitation(invitation, member) -> None:
         # A course unpublished since the invitation: nothing to enroll in, the rest goes on.
         with recover_from(NotFound, Forbidden):
             enroll(user, slug, organization.slug)
+
+
+# -- seats gate learning ----------------------------------------------------------------
+
+
+def _seat_lost(organization_id: int) -> Forbidden:
+    """The 403 for a progress write without a seat (built on the refusal path only)."""
+    name = db.session.scalar(sa.select(Organization.name).where(Organization.id == organization_id))
+    return Forbidden(
+        f"You no longer hold a seat at {name}: your progress so far is kept and readable; "
+        "ask your OSPO admins for a seat to continue."
+    )
+
+
+def seat_problem(user: User, enrollment) -> str | None:
+    """Why ``user`` may not write progress in ``enrollment`` (None when they hold a seat in
+    its organization): for pages that show the reason instead of the write buttons."""
+    held = db.session.scalar(
+        sa.select(OrganizationMember.id).where(
+            OrganizationMember.organization_id == enrollment.organization_id,
+            OrganizationMember.user_id == user.id,
+            OrganizationMember.status == MemberStatus.ACTIVE,
+            OrganizationMember.holds_seat == sa.true(),
+        )
+    )
+    return None if held else _seat_lost(enrollment.organization_id).message
+
+
+def _require_seat(user: User, enrollment) -> None:
+    problem = seat_problem(user, enrollment)
+    if problem:
+        raise Forbidden(problem)
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -271,14 +303,25 @@ _LESSON_FIELDS = ("id", "slug", "kind", "is_required", "position", "version_id",
 
 @functools.cache
 def _enrollment_and_lesson_query() -> sa.Select:
+    # The seat check rides along as an outer join (``m_id`` is NULL without a seat in the
+    # enrollment's organization): the hot path keeps its statement budget.
+    seat = sa.and_(
+        OrganizationMember.organization_id == Enrollment.organization_id,
+        OrganizationMember.user_id == Enrollment.user_id,
+        OrganizationMember.status == MemberStatus.ACTIVE.value,
+        OrganizationMember.holds_seat == sa.true(),
+    )
     return (
         sa.select(
             Enrollment.id.label("e_id"),
             Enrollment.status.label("e_status"),
             Enrollment.percent_complete.label("e_percent_complete"),
+            Enrollment.organization_id.label("e_organization_id"),
+            OrganizationMember.id.label("m_id"),
             *(getattr(Lesson, name).label(f"l_{name}") for name in _LESSON_FIELDS),
         )
         .join(Lesson, Lesson.version_id == Enrollment.version_id)
+        .outerjoin(OrganizationMember, seat)
         .where(
             Enrollment.id == sa.bindparam("b_enrollment_id"),
             Enrollment.user_id == sa.bindparam("b_user_id"),
@@ -288,7 +331,8 @@ def _enrollment_and_lesson_query() -> sa.Select:
 
 
 def _enrollment_and_lesson(user: User, enrollment_id: int, lesson_slug: str):
-    """The caller's enrollment and a lesson of its version, in one query (404 otherwise)."""
+    """The caller's enrollment and a lesson of its version, in one query (404 otherwise), for
+    a progress write: 403 unless the caller holds a seat in the enrollment's organization."""
     # Plain columns, so the session's connection runs it without the ORM's execute machinery.
     row = (
         db.session.connection()
@@ -300,6 +344,8 @@ def _enrollment_and_lesson(user: User, enrollment_id: int, lesson_slug: str):
     )
     if row is None:
         raise NotFound("No such lesson in this enrollment.")
+    if row.m_id is None:
+        raise _seat_lost(row.e_organization_id)
     enrollment = EnrollmentRef(row.e_id, row.e_status, row.e_percent_complete)
     lesson = LessonRef(*(getattr(row, f"l_{name}") for name in _LESSON_FIELDS))
     return enrollment, lesson
@@ -661,6 +707,7 @@ def upgrade(user: User, enrollment_id: int) -> Enrollment:
     they are: nothing is lost. (An older version published again is never a move forward.)"""
     row = get_enrollment_row(user, enrollment_id)
     enrollment = row.enrollment
+    _require_seat(user, enrollment)
     target = db.session.scalar(
         sa.select(CourseVersion).where(
             CourseVersion.course_id == enrollment.course_id, CourseVersion.is_published

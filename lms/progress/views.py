@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from lms.accounts.forms import EmptyForm
-from lms.core.errors import DomainError, RuleViolation
+from lms.core.errors import DomainError, Forbidden, RuleViolation
 from lms.core.extensions import db
 from lms.courses import services as courses
 from lms.courses.models import Course
@@ -66,9 +66,11 @@ def _lesson_context(enrollment_id: int, lesson_slug: str):
 @bp.get("/learn/<int:enrollment_id>/<lesson_slug>")
 @login_required
 def learn(enrollment_id: int, lesson_slug: str):
-    """A lesson inside an enrollment: the content of the enrollment's own version."""
+    """A lesson inside an enrollment: the content of the enrollment's own version. Without a
+    seat it stays readable, with the reason in place of the buttons that write progress."""
     row, page, state = _lesson_context(enrollment_id, lesson_slug)
-    if state is None:
+    seat_problem = services.seat_problem(current_user, row.enrollment)
+    if state is None and seat_problem is None:
         services.mark_lesson(current_user, enrollment_id, lesson_slug, "viewed")
     return render_template(
         "progress/learn.html",
@@ -77,6 +79,7 @@ def learn(enrollment_id: int, lesson_slug: str):
         state=state,
         form=EmptyForm(formdata=None),
         result=None,
+        seat_problem=seat_problem,
     )
 
 
@@ -84,7 +87,13 @@ def learn(enrollment_id: int, lesson_slug: str):
 @login_required
 def complete(enrollment_id: int, lesson_slug: str):
     if EmptyForm().validate_on_submit():
-        result = services.mark_lesson(current_user, enrollment_id, lesson_slug, "completed")
+        try:
+            result = services.mark_lesson(current_user, enrollment_id, lesson_slug, "completed")
+        except Forbidden:
+            # No seat: nothing was written (it is checked first); the lesson page says why.
+            return redirect(
+                url_for("progress.learn", enrollment_id=enrollment_id, lesson_slug=lesson_slug)
+            )
         if result.just_completed_course:
             flash("You completed the course. Well done!", "success")
         row = services.get_enrollment_row(current_user, enrollment_id)
@@ -109,10 +118,12 @@ def submit_quiz(enrollment_id: int, lesson_slug: str):
     try:
         result = services.submit_attempt(current_user, enrollment_id, lesson_slug, answers)
     except DomainError as exc:
-        message = exc.message
-        if exc.errors and "answers" in exc.errors:
-            message = "Answer every question before submitting."
-        form.form_errors.append(message)
+        seat_problem = services.seat_problem(current_user, row.enrollment)
+        if seat_problem is None:  # otherwise the page says why, once, instead of the form
+            message = exc.message
+            if exc.errors and "answers" in exc.errors:
+                message = "Answer every question before submitting."
+            form.form_errors.append(message)
         return render_template(
             "progress/learn.html",
             row=row,
@@ -121,6 +132,7 @@ def submit_quiz(enrollment_id: int, lesson_slug: str):
             form=form,
             result=None,
             given=answers,
+            seat_problem=seat_problem,
         ), exc.code
     if result.progress.just_completed_course:
         flash("You completed the course. Well done!", "success")

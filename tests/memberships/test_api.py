@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from lms.core.db import utcnow
+from lms.memberships import services
 from lms.memberships.models import Invitation, Organization, OrganizationMember, SeatGrant
 from tests.accounts.test_api import assert_error_shape
 from tests.conftest import log_in
@@ -218,11 +219,83 @@ def test_changing_a_role_respects_seats(org_admin_client, org):
         f"/api/v1/organizations/ospo/members/{learners[0].user_id}", json={"role": "admin"}
     )
     assert promote.status_code == 200 and promote.json["role"] == "admin"
-    fill_seats(org, 1)  # the freed seat is taken again
+    assert promote.json["learner_seat"] is True  # promotion keeps the seat: nothing frees
+    assert org_admin_client.get("/api/v1/organizations/ospo/membership").json["seats_free"] == 0
     demote = org_admin_client.patch(
         f"/api/v1/organizations/ospo/members/{second_admin.user_id}", json={"role": "learner"}
     )
     assert_error_shape(demote, 409)
+
+
+def member_patch(client, member, body):
+    return client.patch(f"/api/v1/organizations/ospo/members/{member.user_id}", json=body)
+
+
+def test_an_admin_takes_and_releases_a_learner_seat(org_admin_client, org, org_admin):
+    me = services.get_member(org, org_admin.id)
+    listed = org_admin_client.get("/api/v1/organizations/ospo/members").json
+    assert [m["learner_seat"] for m in listed] == [False]
+
+    taken = member_patch(org_admin_client, me, {"learner_seat": True})
+    assert taken.status_code == 200 and taken.json["learner_seat"] is True
+    assert taken.json["role"] == "admin"
+    membership = org_admin_client.get("/api/v1/organizations/ospo/membership").json
+    assert (membership["seats_used"], membership["seats_free"]) == (1, 2)
+    again = member_patch(org_admin_client, me, {"learner_seat": True})
+    assert again.status_code == 200  # already held: nothing changes
+
+    released = member_patch(org_admin_client, me, {"learner_seat": False})
+    assert released.status_code == 200 and released.json["learner_seat"] is False
+    assert org_admin_client.get("/api/v1/organizations/ospo/membership").json["seats_used"] == 0
+
+
+def test_taking_a_seat_when_none_is_free_is_409(org_admin_client, org, org_admin):
+    fill_seats(org, 3)
+    me = services.get_member(org, org_admin.id)
+    full = member_patch(org_admin_client, me, {"learner_seat": True})
+    assert_error_shape(full, 409)
+    assert "No free seats" in full.json["message"]
+    assert org_admin_client.get("/api/v1/organizations/ospo/membership").json["seats_used"] == 3
+
+
+def test_a_learner_seat_is_released_only_by_removal(org_admin_client, org, learner):
+    member = services.get_member(org, learner.id)
+    refused = member_patch(org_admin_client, member, {"learner_seat": False})
+    assert_error_shape(refused, 422)
+    assert "learner_seat" in refused.json["errors"]
+    assert_error_shape(member_patch(org_admin_client, member, {}), 422)
+    assert_error_shape(member_patch(org_admin_client, member, {"learner_seat": "maybe"}), 422)
+    assert (
+        org_admin_client.delete(f"/api/v1/organizations/ospo/members/{learner.id}").status_code
+        == 204
+    )
+    removed = org_admin_client.get("/api/v1/organizations/ospo/members?status=removed").json
+    assert [(m["user_id"], m["learner_seat"]) for m in removed] == [(learner.id, False)]
+
+
+def test_the_members_page_has_a_seat_button_for_admins(client, org, org_admin, learner):
+    from tests.accounts.test_views import csrf_from, login_page
+
+    login_page(client, org_admin)
+    page = client.get("/organizations/ospo")
+    html = " ".join(page.get_data(as_text=True).split())
+    assert html.count("Take a learner seat") == 1  # the admin's row; learners hold theirs
+    taken = client.post(
+        f"/organizations/ospo/members/{org_admin.id}/seat",
+        data={"csrf_token": csrf_from(page), "learner_seat": "true"},
+    )
+    assert taken.status_code == 302
+    after = " ".join(client.get("/organizations/ospo").get_data(as_text=True).split())
+    assert "holds a learner seat and can learn" in after and "Release learner seat" in after
+    assert "<strong>2</strong> of 3 seats used" in after
+    released = client.post(
+        f"/organizations/ospo/members/{org_admin.id}/seat",
+        data={"csrf_token": csrf_from(client.get("/organizations/ospo")), "learner_seat": "false"},
+    )
+    assert released.status_code == 302
+    assert "<strong>1</strong> of 3 seats used" in " ".join(
+        client.get("/organizations/ospo").get_data(as_text=True).split()
+    )
 
 
 # -- invitations ------------------------------------------------------------------------

@@ -115,7 +115,56 @@ def test_removing_a_learner_frees_the_seat_and_keeps_the_row(org, db):
     (member,) = fill_seats(org, 1)
     services.remove_member(org, member)
     assert services.seats_used(org.id) == 0
-    assert services.get_member(org, member.user_id).status == "removed"
+    removed = services.get_member(org, member.user_id)
+    assert removed.status == "removed" and removed.holds_seat is False
+
+
+def test_seats_used_counts_admins_holding_seats(org, db):
+    admin = MemberFactory(organization=org, role="admin")
+    MemberFactory(organization=org, role="admin")
+    fill_seats(org, 1)
+    assert services.seats_used(org.id) == 1
+    services.set_learner_seat(org, admin, True)
+    assert services.seats_used(org.id) == 2 and services.seats_free(org) == 1
+    assert services.seat_summary(org).used == 2
+    services.set_learner_seat(org, admin, False)
+    assert services.seats_used(org.id) == 1
+
+
+def test_promotion_keeps_the_seat_and_demotion_takes_one(org, db):
+    MemberFactory(organization=org, role="admin")
+    (learner,) = fill_seats(org, 1)
+    services.change_member_role(org, learner, "admin")
+    assert learner.holds_seat is True and services.seats_used(org.id) == 1
+    services.change_member_role(org, learner, "learner")  # holds one already: no new seat
+    assert services.seats_used(org.id) == 1
+
+    seatless = MemberFactory(organization=org, role="admin")
+    fill_seats(org, 2)
+    with pytest.raises(Conflict):
+        services.change_member_role(org, seatless, "learner")
+    assert seatless.role == "admin" and seatless.holds_seat is False
+
+
+def test_a_removed_admin_gives_the_seat_back_and_returns_as_invited(org, db):
+    MemberFactory(organization=org, role="admin")
+    admin = MemberFactory(organization=org, role="admin")
+    services.set_learner_seat(org, admin, True)
+    services.remove_member(org, admin)
+    assert admin.holds_seat is False and services.seats_used(org.id) == 0
+    with pytest.raises(RuleViolation):
+        services.set_learner_seat(org, admin, True)
+    services.add_member(org, admin.user, "admin")
+    assert admin.is_active and admin.holds_seat is False  # an admin invitation takes no seat
+    services.add_member(org, admin.user, "learner")  # an admin accepting a learner seat
+    assert admin.role == "admin" and admin.holds_seat is True
+
+
+def test_the_database_refuses_a_seatless_active_learner(org, db):
+    (learner,) = fill_seats(org, 1)
+    with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():
+        learner.holds_seat = False
+        db.session.flush()
 
 
 def test_outsiders_get_404_and_learners_403(org, learner, outsider, db):
