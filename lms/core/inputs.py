@@ -69,15 +69,18 @@ def _check_structure(document) -> None:
                 stack.extend((item, depth + 1) for item in value)
 
 
-def loads_json(data: str | bytes):
-    """``json.loads`` for request bodies; every problem is an ``InvalidJson`` that says what."""
+def loads_json(data: str | bytes, **kwargs):
+    """``json.loads`` for request bodies; every problem is an ``InvalidJson`` that says what.
+    ``kwargs`` go to ``json.loads`` (an ``object_hook``, say)."""
     if isinstance(data, bytes | bytearray):
         try:
             data = data.decode("utf-8")
         except UnicodeDecodeError:
             raise InvalidJson("The body is not valid UTF-8.") from None
     try:
-        document = json.loads(data, parse_constant=_refuse_constant, parse_float=_finite_float)
+        document = json.loads(
+            data, parse_constant=_refuse_constant, parse_float=_finite_float, **kwargs
+        )
     except RecursionError:
         raise InvalidJson(f"The body is nested more than {MAX_JSON_DEPTH} levels deep.") from None
     except InvalidJson:
@@ -97,7 +100,7 @@ class JSONProvider(DefaultJSONProvider):
     sort_keys = False
 
     def loads(self, s: str | bytes, **kwargs):
-        return loads_json(s)
+        return loads_json(s, **kwargs)
 
 
 # -- paths ------------------------------------------------------------------------------
