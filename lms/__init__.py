@@ -164,8 +164,10 @@ def register_extensions(app: Flask) -> None:
     from lms.core import auth
     from lms.core.errors import register_error_handlers
     from lms.core.extensions import api, csrf, db, limiter, login_manager, migrate
+    from lms.core.inputs import init_inputs
     from lms.core.security import init_security
 
+    init_inputs(app)  # first: routes pick their converters when they are added
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)

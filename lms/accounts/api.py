@@ -130,7 +130,7 @@ def create_token(data):
     return token
 
 
-@blp.route("/me/tokens/<int:token_id>", methods=["DELETE"])
+@blp.route("/me/tokens/<id:token_id>", methods=["DELETE"])
 @login_required
 @blp.response(204)
 def revoke_token(token_id):

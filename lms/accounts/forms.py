@@ -3,6 +3,7 @@ from wtforms import DateField, EmailField, PasswordField, StringField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from lms.accounts.passwords import password_problems
+from lms.core.forms import Line
 
 
 def strong_password(form, field):
@@ -13,7 +14,7 @@ def strong_password(form, field):
 
 
 class RegisterForm(FlaskForm):
-    name = StringField("Your name", validators=[InputRequired(), Length(max=200)])
+    name = StringField("Your name", validators=[Line(), Length(max=200)])
     email = EmailField("Email", validators=[InputRequired(), Email(), Length(max=254)])
     password = PasswordField(
         "Password",
@@ -23,7 +24,7 @@ class RegisterForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[InputRequired(), Length(max=254)])
+    email = EmailField("Email", validators=[Line(), Length(max=254)])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=128)])
 
 
@@ -36,7 +37,7 @@ class PasswordResetForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    name = StringField("Your name", validators=[InputRequired(), Length(max=200)])
+    name = StringField("Your name", validators=[Line(), Length(max=200)])
 
 
 class PasswordChangeForm(FlaskForm):
@@ -47,7 +48,7 @@ class PasswordChangeForm(FlaskForm):
 class TokenForm(FlaskForm):
     name = StringField(
         "Token name",
-        validators=[InputRequired(), Length(max=100)],
+        validators=[Line(), Length(max=100)],
         description="What the token is for, e.g. 'reporting script'.",
     )
     expires_on = DateField(

@@ -1,17 +1,14 @@
-from datetime import UTC
-
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from lms.core.api import InputSchema, OutputSchema
-
-NAME = validate.Length(min=1, max=200)
+from lms.core.fields import Line, UtcDateTime
 
 
 class RegisterIn(InputSchema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
-    name = fields.String(required=True, validate=NAME)
+    name = Line(required=True, max_length=200)
 
     @ma.validates_schema(skip_on_field_errors=False)
     def check_password(self, data, **kwargs):
@@ -24,7 +21,7 @@ class RegisterIn(InputSchema):
 
 
 class LoginIn(InputSchema):
-    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    email = Line(required=True, max_length=254)
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
 
 
@@ -49,7 +46,7 @@ class CsrfOut(OutputSchema):
 
 
 class ProfileIn(InputSchema):
-    name = fields.String(required=True, validate=NAME)
+    name = Line(required=True, max_length=200)
 
 
 class PasswordChangeIn(InputSchema):
@@ -67,8 +64,8 @@ class PasswordResetIn(InputSchema):
 
 
 class ApiTokenIn(InputSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    expires_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=UTC)
+    name = Line(required=True, max_length=100)
+    expires_at = UtcDateTime(load_default=None, allow_none=True)
 
 
 class ApiTokenOut(OutputSchema):

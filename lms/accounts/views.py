@@ -188,7 +188,7 @@ def create_token():
     return _account_page(201, new_token={"name": token.name, "token": raw})
 
 
-@bp.post("/account/tokens/<int:token_id>/revoke")
+@bp.post("/account/tokens/<id:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int):
     form = EmptyForm()

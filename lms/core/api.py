@@ -1,16 +1,19 @@
 """API base classes: the Blueprint, the input/output schemas and the SQLAlchemy pager."""
 
-from functools import wraps
+from collections.abc import Mapping
+from functools import cache, wraps
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import Response
+from flask import Response, request
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest import Page, abort
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from lms.core.extensions import db
+from lms.core.inputs import MAX_PAGE, InvalidJson, loads_json
+from lms.core.text import TEXT_MESSAGE, has_control_characters
 
 
 class JsonOnlyParser(FlaskParser):
@@ -20,7 +23,9 @@ class JsonOnlyParser(FlaskParser):
     mistake into confusing "missing field" errors.
 
     It also leaves unknown query parameters to the schema (``QuerySchema`` refuses them)
-    instead of webargs' default of silently dropping them.
+    instead of webargs' default of silently dropping them, and reads JSON with
+    ``loads_json``: a body nested too deeply, with a lone surrogate or a number Python cannot
+    read is a 400 that says so.
     """
 
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None}
@@ -30,7 +35,10 @@ class JsonOnlyParser(FlaskParser):
             if req.get_data(cache=True):
                 abort(415, message="Send a JSON body with Content-Type: application/json.")
             return webargs_core.missing
-        return super()._raw_load_json(req)
+        try:
+            return loads_json(req.get_data(cache=True))
+        except InvalidJson as exc:
+            abort(400, message=str(exc), messages={"json": [str(exc)]})
 
 
 class _ReadyResponse(Exception):  # noqa: N818 (control flow, not an error)
@@ -38,14 +46,35 @@ class _ReadyResponse(Exception):  # noqa: N818 (control flow, not an error)
         self.response = response
 
 
+@cache
+def page_query_schema(first: int, size: int, max_size: int) -> type[ma.Schema]:
+    """The pager's query parameters with both bounds: flask-smorest's own schema has no
+    maximum page, and a page of 10^20 made an OFFSET no database can hold."""
+
+    class PageQuery(ma.Schema):
+        class Meta:
+            unknown = ma.EXCLUDE
+
+        page = ma.fields.Integer(load_default=first, validate=ma.validate.Range(1, MAX_PAGE))
+        page_size = ma.fields.Integer(load_default=size, validate=ma.validate.Range(1, max_size))
+
+    return PageQuery
+
+
 class Blueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = JsonOnlyParser()
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 25, "max_page_size": 100}
 
     def paginate(self, pager=None, **kwargs):
-        """flask-smorest's paginate, except that a view may return a finished ``Response``
-        (a streamed CSV export of the same list) and have it sent as it is."""
+        """flask-smorest's paginate, with a maximum page (422 beyond it, and stated in the
+        OpenAPI document), and a view may return a finished ``Response`` (a streamed CSV
+        export of the same list) and have it sent as it is."""
         paginate = super().paginate(pager, **kwargs)
+        given = {key: value for key, value in kwargs.items() if value is not None}
+        defaults = {**self.DEFAULT_PAGINATION_PARAMETERS, **given}
+        bounds = page_query_schema(
+            defaults["page"], defaults["page_size"], defaults["max_page_size"]
+        )
 
         def decorator(func):
             @wraps(func)
@@ -56,9 +85,13 @@ class Blueprint(SmorestBlueprint):
                 return result
 
             paginated = paginate(view)
+            # Document the bounded parameters in place of flask-smorest's (same names and
+            # defaults, plus the maximum page).
+            paginated._apidoc["pagination"]["parameters"]["schema"] = bounds
 
             @wraps(paginated)
             def wrapper(*args, **kw):
+                self.ARGUMENTS_PARSER.parse(bounds, request, location="query")
                 try:
                     return paginated(*args, **kw)
                 except _ReadyResponse as ready:
@@ -70,10 +103,22 @@ class Blueprint(SmorestBlueprint):
 
 
 class InputSchema(ma.Schema):
-    """Request bodies: unknown fields are an error, not silently dropped."""
+    """Request bodies: unknown fields are an error, not silently dropped, and no string
+    anywhere in a field (nested ones included) may hold NUL or another control character other
+    than tab and line breaks. Fields for names and notes (``lms.core.fields``) are stricter."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.pre_load
+    def _refuse_control_characters(self, data, **kwargs):
+        if isinstance(data, Mapping):
+            errors = {
+                key: [TEXT_MESSAGE] for key, value in data.items() if has_control_characters(value)
+            }
+            if errors:
+                raise ma.ValidationError(errors)
+        return data
 
 
 PAGER_PARAMETERS = frozenset({"page", "page_size"})

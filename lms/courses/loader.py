@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
+from lms.core.text import clean_line, clean_text
 from lms.courses.rendering import render_inline, render_markdown
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -239,10 +240,17 @@ class _Loader:
         if not isinstance(value, str) or not value.strip():
             self.problem(path, data.line_of(key), f"'{key}' must be non-empty text")
             return None
-        if max_length and len(value.strip()) > max_length:
+        # Titles and slugs (bounded) are one line, as every name is; summaries, prompts and
+        # explanations may span lines. Neither may hold NUL or other control characters.
+        try:
+            value = clean_line(value) if max_length else clean_text(value, required=True)
+        except ValueError as exc:
+            self.problem(path, data.line_of(key), f"'{key}': {exc}")
+            return None
+        if max_length and len(value) > max_length:
             self.problem(path, data.line_of(key), f"'{key}' is longer than {max_length} characters")
             return None
-        return value.strip()
+        return value
 
     def number(self, data, key, path, *, low, high, integer=True, default=None):
         if key not in data:

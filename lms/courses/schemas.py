@@ -3,10 +3,11 @@ from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
 from lms.core.api import InputSchema, OutputSchema, QuerySchema
+from lms.core.fields import Line, id_range
 
 
 class CourseListQuery(QuerySchema):
-    topic = fields.String(validate=validate.Length(max=60))
+    topic = Line(max_length=60, blank=True)
     status = fields.String(
         load_default="published",
         validate=validate.OneOf(["published", "draft", "all"]),
@@ -16,7 +17,7 @@ class CourseListQuery(QuerySchema):
 
 class VersionQuery(QuerySchema):
     version = fields.Integer(
-        validate=validate.Range(min=1),
+        validate=id_range(),
         metadata={"description": "a version number (platform admins; default: the published)"},
     )
 

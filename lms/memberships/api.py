@@ -99,7 +99,7 @@ def create_seat_grant(data, slug):
     return services.record_grant(_org(slug), authenticated_user(), **data)
 
 
-@blp.route("/organizations/<slug>/seat-grants/<int:grant_id>", methods=["PATCH"])
+@blp.route("/organizations/<slug>/seat-grants/<id:grant_id>", methods=["PATCH"])
 @platform_admin_required
 @blp.arguments(SeatGrantChangeIn)
 @blp.response(200, SeatGrantOut)
@@ -132,7 +132,7 @@ def list_members(query, slug):
     return services.members_query(_org(slug, admin=True), **query)
 
 
-@blp.route("/organizations/<slug>/members/<int:user_id>", methods=["PATCH"])
+@blp.route("/organizations/<slug>/members/<id:user_id>", methods=["PATCH"])
 @login_required
 @blp.arguments(MemberPatchIn)
 @blp.response(200, MemberOut)
@@ -143,7 +143,7 @@ def update_member(data, slug, user_id):
     return services.update_member(organization, member, **data)
 
 
-@blp.route("/organizations/<slug>/members/<int:user_id>", methods=["DELETE"])
+@blp.route("/organizations/<slug>/members/<id:user_id>", methods=["DELETE"])
 @login_required
 @blp.response(204)
 def remove_member(slug, user_id):

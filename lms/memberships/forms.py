@@ -16,11 +16,11 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    Regexp,
     ValidationError,
 )
 
 from lms.accounts.forms import strong_password
+from lms.core.forms import FullMatch, Line, Text
 from lms.memberships.models import OrganizationKind
 
 ROLES = [
@@ -35,12 +35,12 @@ class OrganizationForm(FlaskForm):
         validators=[
             InputRequired(),
             Length(min=2, max=60),
-            Regexp(
+            FullMatch(
                 r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Use lowercase letters, digits and hyphens."
             ),
         ],
     )
-    name = StringField("Name", validators=[InputRequired(), Length(max=200)])
+    name = StringField("Name", validators=[Line(), Length(max=200)])
     kind = SelectField(
         "Kind",
         choices=[
@@ -51,9 +51,9 @@ class OrganizationForm(FlaskForm):
     )
     country = StringField(
         "Country (two-letter code)",
-        validators=[Optional(), Regexp(r"^[A-Z]{2}$", message="Use a code such as DE or US.")],
+        validators=[Optional(), FullMatch(r"^[A-Z]{2}$", message="Use a code such as DE or US.")],
     )
-    website = StringField("Website", validators=[Optional(), Length(max=300)])
+    website = StringField("Website", validators=[Line(required=False), Length(max=300)])
     contact_email = EmailField("Contact email", validators=[Optional(), Email()])
 
     def data_for_service(self) -> dict:
@@ -73,7 +73,7 @@ class GrantForm(FlaskForm):
     ends_on = DateField("Ends on", validators=[InputRequired()])
     note = StringField(
         "Note",
-        validators=[Optional(), Length(max=2000)],
+        validators=[Text(), Length(max=2000)],
         description="The invoice or purchase order, e.g. 'PO 2026-117'.",
     )
 
@@ -84,11 +84,11 @@ class GrantForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     email = EmailField("Email", validators=[InputRequired(), Email(), Length(max=254)])
-    name = StringField("Name (optional)", validators=[Optional(), Length(max=200)])
+    name = StringField("Name (optional)", validators=[Line(required=False), Length(max=200)])
     role = SelectField("Role", choices=ROLES, default="learner")
     courses = StringField(
         "Courses to enroll in (optional)",
-        validators=[Optional(), Length(max=1000)],
+        validators=[Line(required=False), Length(max=1000)],
         description="Course short names separated by spaces, e.g. open-source-foundations.",
     )
 
@@ -126,7 +126,7 @@ class SeatForm(FlaskForm):
 
 
 class AcceptForm(FlaskForm):
-    name = StringField("Your name", validators=[InputRequired(), Length(max=200)])
+    name = StringField("Your name", validators=[Line(), Length(max=200)])
     password = PasswordField(
         "Choose a password",
         validators=[InputRequired(), strong_password],

@@ -4,21 +4,20 @@ from marshmallow import fields, validate
 
 from lms.core.api import InputSchema, OutputSchema, QuerySchema
 from lms.core.db import utcnow
+from lms.core.fields import FullMatch, Line, Text, UtcDateTime, slug
 from lms.memberships.models import MemberRole, OrganizationKind
 
-SLUG = validate.Regexp(
-    r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="Use lowercase letters, digits, hyphens."
-)
+SLUG = slug("Use lowercase letters, digits, hyphens.")
 ROLE = validate.OneOf([r.value for r in MemberRole])
 
 
 KINDS = validate.OneOf([k.value for k in OrganizationKind])
-COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="Use a two-letter ISO country code.")
+COUNTRY = FullMatch(r"^[A-Z]{2}$", error="Use a two-letter ISO country code.")
 
 
 class OrganizationIn(InputSchema):
     slug = fields.String(required=True, validate=[validate.Length(min=2, max=60), SLUG])
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Line(required=True, max_length=200)
     kind = fields.String(load_default=OrganizationKind.UNIVERSITY_OSPO.value, validate=KINDS)
     country = fields.String(load_default=None, allow_none=True, validate=COUNTRY)
     website = fields.Url(load_default=None, allow_none=True, schemes={"http", "https"})
@@ -29,7 +28,7 @@ class OrganizationPatchIn(InputSchema):
     """Only the fields sent change: no defaults here, unlike OrganizationIn. The slug is the
     organization's address and stays."""
 
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = Line(max_length=200)
     kind = fields.String(validate=KINDS)
     country = fields.String(allow_none=True, validate=COUNTRY)
     website = fields.Url(allow_none=True, schemes={"http", "https"})
@@ -48,9 +47,9 @@ class OrganizationOut(OutputSchema):
 
 class SeatGrantIn(InputSchema):
     seats = fields.Integer(required=True, validate=validate.Range(min=1, max=1_000_000))
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    starts_at = UtcDateTime(required=True)
+    ends_at = UtcDateTime(required=True)
+    note = Text(load_default="", max_length=2000)
 
     @ma.validates_schema
     def check_period(self, data, **kwargs):
@@ -60,8 +59,8 @@ class SeatGrantIn(InputSchema):
 
 class SeatGrantChangeIn(InputSchema):
     seats = fields.Integer(validate=validate.Range(min=1, max=1_000_000))
-    ends_at = fields.AwareDateTime()
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    ends_at = UtcDateTime()
+    reason = Text(required=True, max_length=2000, blank=False)
 
 
 class SeatGrantOut(OutputSchema):
@@ -99,7 +98,7 @@ class MembershipOut(OutputSchema):
 
 
 class MemberQuery(QuerySchema):
-    search = fields.String(validate=validate.Length(max=200))
+    search = Line(max_length=200, blank=True)
     role = fields.String(validate=ROLE)
     status = fields.String(load_default="active", validate=validate.OneOf(["active", "removed"]))
 
@@ -135,7 +134,7 @@ class MemberPatchIn(InputSchema):
 class InvitationIn(InputSchema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     role = fields.String(load_default=MemberRole.LEARNER.value, validate=ROLE)
-    name = fields.String(load_default="", validate=validate.Length(max=200))
+    name = Line(load_default="", max_length=200, blank=True)
     courses = fields.List(fields.String(validate=SLUG), load_default=list)
 
 
@@ -159,7 +158,7 @@ class InvitationOut(OutputSchema):
 
 
 class AcceptIn(InputSchema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = Line(max_length=200)
     password = fields.String(load_only=True, validate=validate.Length(max=128))
 
 

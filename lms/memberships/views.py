@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user
 from lms.accounts.forms import EmptyForm
 from lms.core.errors import DomainError
 from lms.core.extensions import db
+from lms.core.inputs import MAX_PAGE, query_int
 from lms.memberships import invitations, services
 from lms.memberships.forms import (
     AcceptForm,
@@ -37,7 +38,7 @@ def _require_platform_admin():
 def _dashboard(organization, status=200, **forms):
     summary = services.seat_summary(organization)
     search = request.args.get("q", "").strip()
-    page = max(1, request.args.get("page", 1, type=int))
+    page = query_int("page", 1, maximum=MAX_PAGE)
     stmt = services.members_query(organization, search=search or None)
     members = db.session.scalars(stmt.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
     pending = db.session.scalars(invitations.invitations_query(organization).limit(200)).all()
@@ -152,7 +153,7 @@ def revoke_invitation(slug: str, code: str):
     return redirect(url_for("memberships.dashboard", slug=slug))
 
 
-@bp.post("/organizations/<slug>/members/<int:user_id>/remove")
+@bp.post("/organizations/<slug>/members/<id:user_id>/remove")
 @login_required
 def remove_member(slug: str, user_id: int):
     organization = _org(slug)
@@ -166,7 +167,7 @@ def remove_member(slug: str, user_id: int):
     return redirect(url_for("memberships.dashboard", slug=slug))
 
 
-@bp.post("/organizations/<slug>/members/<int:user_id>/role")
+@bp.post("/organizations/<slug>/members/<id:user_id>/role")
 @login_required
 def change_role(slug: str, user_id: int):
     organization = _org(slug)

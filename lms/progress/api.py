@@ -41,7 +41,7 @@ def my_enrollments():
     return services.my_enrollments(authenticated_user())
 
 
-@blp.route("/enrollments/<int:enrollment_id>", methods=["GET"])
+@blp.route("/enrollments/<id:enrollment_id>", methods=["GET"])
 @login_required
 @blp.response(200, EnrollmentDetailOut)
 def get_enrollment(enrollment_id):
@@ -52,7 +52,7 @@ def get_enrollment(enrollment_id):
     return row
 
 
-@blp.route("/enrollments/<int:enrollment_id>/upgrade", methods=["POST"])
+@blp.route("/enrollments/<id:enrollment_id>/upgrade", methods=["POST"])
 @login_required
 @blp.response(200, EnrollmentOut)
 def upgrade(enrollment_id):
@@ -62,7 +62,7 @@ def upgrade(enrollment_id):
     return services.get_enrollment_row(user, enrollment_id)
 
 
-@blp.route("/enrollments/<int:enrollment_id>/lessons/<lesson_slug>/progress", methods=["PUT"])
+@blp.route("/enrollments/<id:enrollment_id>/lessons/<lesson_slug>/progress", methods=["PUT"])
 @login_required
 @blp.arguments(ProgressIn)
 @blp.response(200, ProgressOut)
@@ -77,7 +77,7 @@ def put_progress(data, enrollment_id, lesson_slug):
     )
 
 
-@blp.route("/enrollments/<int:enrollment_id>/lessons/<lesson_slug>/attempts", methods=["POST"])
+@blp.route("/enrollments/<id:enrollment_id>/lessons/<lesson_slug>/attempts", methods=["POST"])
 @login_required
 @blp.arguments(AttemptIn)
 @blp.response(201, AttemptOut)

@@ -3,13 +3,14 @@ from datetime import datetime
 from marshmallow import fields, validate
 
 from lms.core.api import InputSchema, OutputSchema, QuerySchema
+from lms.core.fields import Line, UtcDateTime, slug
 
 
 def _plain(value):
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error="Use a course slug.")
+SLUG = slug("Use a course slug.")
 
 
 class EnrollIn(InputSchema):
@@ -119,8 +120,8 @@ REPORT_SORTS = [
 class ReportQuery(QuerySchema):
     course = fields.String(validate=[validate.Length(max=100), SLUG])
     status = fields.String(validate=validate.OneOf(["in_progress", "completed"]))
-    search = fields.String(validate=validate.Length(min=1, max=200))
-    active_since = fields.AwareDateTime()
+    search = Line(max_length=200)
+    active_since = UtcDateTime()
     sort = fields.String(
         load_default="enrolled",
         validate=validate.OneOf(REPORT_SORTS + [f"-{s}" for s in REPORT_SORTS]),

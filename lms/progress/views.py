@@ -15,6 +15,7 @@ from marshmallow import ValidationError
 from lms.accounts.forms import EmptyForm
 from lms.core.errors import DomainError, Forbidden, RuleViolation
 from lms.core.extensions import db
+from lms.core.inputs import MAX_PAGE, query_int
 from lms.courses import services as courses
 from lms.courses.models import Course
 from lms.memberships import services as memberships
@@ -63,7 +64,7 @@ def _lesson_context(enrollment_id: int, lesson_slug: str):
     return row, page, state
 
 
-@bp.get("/learn/<int:enrollment_id>/<lesson_slug>")
+@bp.get("/learn/<id:enrollment_id>/<lesson_slug>")
 @login_required
 def learn(enrollment_id: int, lesson_slug: str):
     """A lesson inside an enrollment: the content of the enrollment's own version. Without a
@@ -83,7 +84,7 @@ def learn(enrollment_id: int, lesson_slug: str):
     )
 
 
-@bp.post("/learn/<int:enrollment_id>/<lesson_slug>/complete")
+@bp.post("/learn/<id:enrollment_id>/<lesson_slug>/complete")
 @login_required
 def complete(enrollment_id: int, lesson_slug: str):
     if EmptyForm().validate_on_submit():
@@ -104,7 +105,7 @@ def complete(enrollment_id: int, lesson_slug: str):
     return redirect(url_for("progress.learn", enrollment_id=enrollment_id, lesson_slug=lesson_slug))
 
 
-@bp.post("/learn/<int:enrollment_id>/<lesson_slug>/attempt")
+@bp.post("/learn/<id:enrollment_id>/<lesson_slug>/attempt")
 @login_required
 def submit_quiz(enrollment_id: int, lesson_slug: str):
     row, page, state = _lesson_context(enrollment_id, lesson_slug)
@@ -163,7 +164,7 @@ def report(slug: str):
     report_ = reports.report_query(organization, **filters)
     if export:
         return reports.csv_response(report_, f"{slug}-progress.csv")
-    page = max(1, request.args.get("page", 1, type=int))
+    page = query_int("page", 1, maximum=MAX_PAGE)
     rows = (
         db.session.execute(
             report_.rows_statement(REPORT_PAGE_SIZE + 1, (page - 1) * REPORT_PAGE_SIZE)
