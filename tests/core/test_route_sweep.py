@@ -125,6 +125,7 @@ def sweep(client, app, world, headers=None):
     return failures
 
 
+@pytest.mark.slow
 def test_no_route_answers_5xx_to_hostile_input(app, client, db, admin, world):
     failures = sweep(client, app, world)  # anonymous
 
@@ -136,6 +137,7 @@ def test_no_route_answers_5xx_to_hostile_input(app, client, db, admin, world):
     assert not failures, failures
 
 
+@pytest.mark.slow
 def test_no_page_or_api_route_answers_5xx_to_an_organization_admin(app, client, db, world):
     from lms.memberships.models import Organization
 
