@@ -133,7 +133,7 @@ def password_reset(token: str):
 def verify_email(token: str):
     """The mailed link. GET only shows a button: mail scanners that open links change nothing."""
     try:
-        services.check_verification_token(token)
+        link = services.check_verification_token(token)
     except DomainError as exc:
         return render_template("accounts/verify_email_invalid.html", message=exc.message), 400
     form = EmptyForm()
@@ -146,7 +146,7 @@ def verify_email(token: str):
         if current_user.is_authenticated:
             return redirect(url_for("accounts.account"))
         return redirect(url_for("accounts.login"))
-    return render_template("accounts/verify_email.html", form=form)
+    return render_template("accounts/verify_email.html", form=form, account=link.user)
 
 
 @bp.post("/account/verification-email")
