@@ -41,8 +41,13 @@ def measure(database_url: str, rows: int, workdir: Path) -> dict:
     )
     with app.app_context():
         flask_migrate.upgrade()
-        admin = accounts.register_user("bench-admin@uni.example", "bench admin passphrase", "B")
-        admin.is_platform_admin = True
+        admin = accounts.register_user(
+            "bench-admin@uni.example",
+            "bench admin passphrase",
+            "B",
+            is_platform_admin=True,
+            verified=True,
+        )
         organization = services.create_organization(admin, {"slug": "bench", "name": "Bench U"})
         services.record_grant(
             organization,

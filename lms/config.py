@@ -60,6 +60,7 @@ LOGIN_ATTEMPTS_PER_ADDRESS = "30 per minute"
 PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (an algorithm name)
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_RESET_TTL = timedelta(hours=1)
+EMAIL_VERIFICATION_TTL = timedelta(days=2)
 
 # Mail: "file" writes each message as an .eml file into MAIL_DIR (default instance/mail),
 # "console" prints it, "smtp" sends it.

@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from lms.core.db import utcnow
 from lms.core.extensions import db
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 (published demo login)
@@ -36,6 +37,7 @@ def seed_accounts() -> list[tuple[str, str]]:
                 name=name,
                 password_hash=services.hash_password(DEMO_PASSWORD),
                 is_platform_admin=is_admin,
+                email_verified_at=utcnow(),
             )
             db.session.add(user)
         logins.append((("platform admin" if is_admin else "learner"), email))
@@ -49,7 +51,12 @@ def _demo_user(email: str, name: str):
 
     user = services.get_user_by_email(email)
     if user is None:
-        user = User(email=email, name=name, password_hash=services.hash_password(DEMO_PASSWORD))
+        user = User(
+            email=email,
+            name=name,
+            password_hash=services.hash_password(DEMO_PASSWORD),
+            email_verified_at=utcnow(),
+        )
         db.session.add(user)
         db.session.flush()
     return user
@@ -61,7 +68,6 @@ def seed_organization() -> list[tuple[str, str]]:
 
     import sqlalchemy as sa
 
-    from lms.core.db import utcnow
     from lms.memberships import services
     from lms.memberships.models import Organization, SeatGrant
 

@@ -30,6 +30,8 @@ class UserFactory(BaseFactory):
     name = factory.Sequence(lambda n: f"Person {n}")
     password_hash = _DEFAULT_HASH
     is_platform_admin = False
+    # Verified by default; pass email_verified_at=None for a self-registered, unconfirmed one.
+    email_verified_at = factory.LazyFunction(utcnow)
 
 
 class OrganizationFactory(BaseFactory):

@@ -1,5 +1,6 @@
 """JSON API: /api/v1/auth/* and /api/v1/me/*."""
 
+from flask import g
 from flask_login import login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
@@ -17,6 +18,7 @@ from lms.accounts.schemas import (
     ProfileIn,
     RegisterIn,
     UserOut,
+    VerifyEmailIn,
 )
 from lms.accounts.throttling import failed_logins_limit
 from lms.core.api import Blueprint, SQLAlchemyPage
@@ -32,8 +34,12 @@ blp = Blueprint("accounts_api", __name__, url_prefix="/api/v1", description="Acc
 @blp.arguments(RegisterIn)
 @blp.response(201, UserOut)
 def register(data):
-    """Create an account and log in"""
-    user = services.register_user(data["email"], data["password"], data["name"])
+    """Create an account and log in; a link to confirm the address goes by mail
+
+    Until the address is confirmed (`POST /auth/verify-email`), the account can browse but
+    can neither create API tokens nor join an organization.
+    """
+    user = services.self_register(data["email"], data["password"], data["name"])
     login_user(user)
     return user
 
@@ -78,8 +84,21 @@ def request_password_reset(data):
 @blp.arguments(PasswordResetIn)
 @blp.response(204)
 def confirm_password_reset(data):
-    """Set a new password with a reset link's token (single use)"""
+    """Set a new password with a reset link's token (single use)
+
+    Your other sessions were logged out and your API tokens revoked. The link came by mail, so
+    using it also confirms the email address.
+    """
     services.reset_password(data["token"], data["password"])
+
+
+@blp.route("/auth/verify-email", methods=["POST"])
+@limiter.limit(login_attempts_limit)
+@blp.arguments(VerifyEmailIn)
+@blp.response(204)
+def verify_email(data):
+    """Confirm the account's email address with the mailed link's token (single use)"""
+    services.verify_email(data["token"])
 
 
 @blp.route("/me", methods=["GET"])
@@ -104,10 +123,20 @@ def update_me(data):
 @blp.arguments(PasswordChangeIn)
 @blp.response(204)
 def change_password(data):
-    """Change my password (other sessions are logged out)"""
+    """Change my password: your other sessions were logged out and your API tokens revoked"""
     user = authenticated_user()
     services.change_password(user, data["current_password"], data["new_password"])
-    login_user(user)  # keep this session, with the new epoch
+    if not g.get("bearer_token_given"):
+        login_user(user)  # keep this session, with the new epoch (a token has no session)
+
+
+@blp.route("/me/verification-email", methods=["POST"])
+@limiter.limit(login_attempts_limit)
+@login_required
+@blp.response(202)
+def resend_verification_email():
+    """Mail me a new link to confirm my email address (409 if it is confirmed already)"""
+    services.send_verification_email(authenticated_user())
 
 
 @blp.route("/me/tokens", methods=["GET"])
@@ -124,7 +153,10 @@ def list_tokens():
 @blp.arguments(ApiTokenIn)
 @blp.response(201, ApiTokenCreatedOut)
 def create_token(data):
-    """Create a personal API token; the token is in this response only"""
+    """Create a personal API token; the token is in this response only
+
+    403 until the account's email address is confirmed.
+    """
     token, raw = services.create_api_token(authenticated_user(), data["name"], data["expires_at"])
     token.raw_token = raw  # not a column: it exists only in this response
     return token

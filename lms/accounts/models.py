@@ -2,7 +2,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from lms.core.db import TimestampMixin, utcnow
 from lms.core.extensions import db
@@ -22,12 +22,19 @@ class User(UserMixin, TimestampMixin, db.Model):
     last_login_at: Mapped[datetime | None]
     # Bumped when the password changes: every session issued before then stops working.
     session_epoch: Mapped[int] = mapped_column(default=0)
+    # When the owner proved the address (a verification, reset or invitation link), or an
+    # operator vouched for it. A self-registered account starts without it.
+    email_verified_at: Mapped[datetime | None]
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", lazy="raise")
 
     @property
     def is_active(self) -> bool:
         return self.deactivated_at is None
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_epoch}"
@@ -55,10 +62,8 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
-class PasswordResetToken(db.Model):
-    """A single-use, expiring password reset link, stored hashed."""
-
-    __tablename__ = "password_reset_tokens"
+class OneTimeLinkMixin:
+    """A single-use, expiring link mailed to the account's address; only its hash is stored."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
@@ -67,4 +72,18 @@ class PasswordResetToken(db.Model):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
 
-    user: Mapped[User] = relationship()
+    @declared_attr
+    def user(cls) -> Mapped[User]:
+        return relationship(User)
+
+
+class PasswordResetToken(OneTimeLinkMixin, db.Model):
+    """A password reset link."""
+
+    __tablename__ = "password_reset_tokens"
+
+
+class EmailVerificationToken(OneTimeLinkMixin, db.Model):
+    """An email verification link, mailed when someone registers."""
+
+    __tablename__ = "email_verification_tokens"

@@ -30,6 +30,9 @@ class UserOut(OutputSchema):
     email = fields.String()
     name = fields.String()
     is_platform_admin = fields.Boolean()
+    email_verified = fields.Boolean(
+        metadata={"description": "Whether the owner has confirmed the address by a mailed link."}
+    )
     created_at = fields.AwareDateTime()
     last_login_at = fields.AwareDateTime(allow_none=True)
 
@@ -61,6 +64,10 @@ class PasswordResetRequestIn(InputSchema):
 class PasswordResetIn(InputSchema):
     token = fields.String(required=True, validate=validate.Length(min=1, max=200))
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+
+
+class VerifyEmailIn(InputSchema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
 class ApiTokenIn(InputSchema):

@@ -1,4 +1,11 @@
-"""Account rules: registration, authentication, API tokens and passwords. No HTTP here."""
+"""Account rules: registration, email verification, authentication, API tokens and passwords.
+No HTTP here.
+
+An account is only as strong as its email address. A self-registered account stays unverified
+until its owner follows a mailed link; until then it can log in and browse, but can neither
+create API tokens nor join an organization. A password reset or change ends every session and
+revokes every personal token, so whoever held the account before loses it entirely.
+"""
 
 import functools
 from datetime import datetime, timedelta
@@ -7,12 +14,19 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from lms.accounts.models import ApiToken, PasswordResetToken, User
+from lms.accounts.models import (
+    ApiToken,
+    EmailVerificationToken,
+    OneTimeLinkMixin,
+    PasswordResetToken,
+    User,
+)
 from lms.accounts.passwords import password_problems
 from lms.core.db import utcnow
 from lms.core.errors import (
     BadRequest,
     Conflict,
+    Forbidden,
     NotFound,
     RuleViolation,
     Unauthorized,
@@ -45,8 +59,13 @@ def check_password_rules(password: str, email: str | None, field: str = "passwor
         raise RuleViolation("The password is not strong enough.", errors={field: problems})
 
 
-def register_user(email: str, password: str, name: str, *, is_platform_admin=False) -> User:
-    """Create an account. 409 if the email (in any letter case) is taken."""
+def register_user(
+    email: str, password: str, name: str, *, is_platform_admin=False, verified=False
+) -> User:
+    """Create an account. 409 if the email (in any letter case) is taken.
+
+    ``verified``: the caller has proof of the address (an invitation link, an operator).
+    """
     email = normalize_email(email)
     check_password_rules(password, email)
     if get_user_by_email(email) is not None:
@@ -56,9 +75,113 @@ def register_user(email: str, password: str, name: str, *, is_platform_admin=Fal
         name=name.strip(),
         password_hash=hash_password(password),
         is_platform_admin=is_platform_admin,
+        email_verified_at=utcnow() if verified else None,
     )
     db.session.add(user)
     db.session.flush()
+    return user
+
+
+def self_register(email: str, password: str, name: str) -> User:
+    """Someone signs up on their own: an unverified account, and a verification link by mail."""
+    user = register_user(email, password, name)
+    send_verification_email(user)
+    return user
+
+
+# -- one-time links (password reset, email verification) --------------------------------
+
+
+def _new_link(model: type[OneTimeLinkMixin], user: User, ttl) -> str:
+    """Store a new link's hash; returns the raw token, which only the mail carries."""
+    raw = new_secret()
+    db.session.add(model(user_id=user.id, token_hash=hash_secret(raw), expires_at=utcnow() + ttl))
+    db.session.flush()
+    return raw
+
+
+def _find_link(model: type[OneTimeLinkMixin], raw: str, message: str):
+    token = db.session.scalar(sa.select(model).where(model.token_hash == hash_secret(raw)))
+    if token is None or token.used_at is not None or token.expires_at <= utcnow():
+        raise BadRequest(message, errors={"token": ["invalid, used or expired"]})
+    return token
+
+
+def _use_link(model: type[OneTimeLinkMixin], token, message: str) -> None:
+    # Conditional update: if two requests race with one link, only one finds it unused.
+    used = db.session.execute(
+        sa.update(model)
+        .where(model.id == token.id, model.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if used.rowcount != 1:
+        raise BadRequest(message, errors={"token": ["invalid, used or expired"]})
+
+
+def _expire_links(model: type[OneTimeLinkMixin], user: User) -> None:
+    db.session.execute(
+        sa.update(model)
+        .where(model.user_id == user.id, model.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+
+
+def _link_url(path: str) -> str:
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
+def _hours(ttl) -> int:
+    return int(ttl.total_seconds() // 3600) or 1
+
+
+# -- email verification -----------------------------------------------------------------
+
+INVALID_VERIFICATION_LINK = "This confirmation link is invalid, already used or expired."
+UNVERIFIED = (
+    "Confirm your email address first: follow the link we mailed to {email}"
+    " (your account page can send a new one). Until then you cannot {action}."
+)
+
+
+def require_verified_email(user: User, action: str) -> None:
+    """403 unless the account's address is proven; ``action`` says what was refused."""
+    if not user.email_verified:
+        raise Forbidden(UNVERIFIED.format(email=user.email, action=action))
+
+
+def mark_email_verified(user: User) -> None:
+    """The address is proven: record it, and retire the verification links still out."""
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+    _expire_links(EmailVerificationToken, user)
+
+
+def send_verification_email(user: User) -> None:
+    """Mail a new verification link. 409 if the address is already confirmed."""
+    if user.email_verified:
+        raise Conflict("Your email address is already confirmed.")
+    ttl = current_app.config["EMAIL_VERIFICATION_TTL"]
+    raw = _new_link(EmailVerificationToken, user, ttl)
+    send_mail(
+        user.email,
+        "Confirm your lms email address",
+        "accounts/mail/verify_email",
+        user=user,
+        link=_link_url(f"/account/verify-email/{raw}"),
+        hours=_hours(ttl),
+    )
+
+
+def check_verification_token(raw: str) -> EmailVerificationToken:
+    return _find_link(EmailVerificationToken, raw, INVALID_VERIFICATION_LINK)
+
+
+def verify_email(raw_token: str) -> User:
+    """Use a verification link once: the account's address is proven."""
+    token = check_verification_token(raw_token)
+    _use_link(EmailVerificationToken, token, INVALID_VERIFICATION_LINK)
+    user = token.user
+    mark_email_verified(user)
     return user
 
 
@@ -104,7 +227,12 @@ def load_session_user(session_id: str) -> User | None:
 
 
 def create_api_token(user: User, name: str, expires_at: datetime | None) -> tuple[ApiToken, str]:
-    """Make a token; returns the row and the raw token, which is never stored."""
+    """Make a token; returns the row and the raw token, which is never stored.
+
+    403 for an unverified account: a token outlives sessions, so whoever squats an address
+    must not be able to keep a way in after the owner claims it.
+    """
+    require_verified_email(user, "create API tokens")
     if expires_at is not None and expires_at <= utcnow():
         raise RuleViolation(
             "The expiry date must be in the future.", errors={"expires_at": ["in the past"]}
@@ -173,7 +301,16 @@ def user_for_api_token(raw: str) -> User | None:
 # -- passwords --------------------------------------------------------------------------
 
 
+def revoke_all_api_tokens(user: User) -> None:
+    db.session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
 def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Set a new password: every other session ends and every API token is revoked."""
     if not user.password_hash or not check_password_hash(user.password_hash, current_password):
         raise RuleViolation(
             "The current password is not correct.",
@@ -183,15 +320,21 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     _set_password(user, new_password)
 
 
+def replace_password(user: User, password: str) -> None:
+    """The account changes hands or credentials: new password, every session and token ends.
+
+    The caller (the current session, if any) must log in again with ``login_user``.
+    """
+    check_password_rules(password, user.email)
+    _set_password(user, password)
+
+
 def _set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     user.session_epoch += 1
+    revoke_all_api_tokens(user)
     # Any outstanding reset link stops working once the password has changed.
-    db.session.execute(
-        sa.update(PasswordResetToken)
-        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
-        .values(used_at=utcnow())
-    )
+    _expire_links(PasswordResetToken, user)
 
 
 def request_password_reset(email: str) -> None:
@@ -199,23 +342,15 @@ def request_password_reset(email: str) -> None:
     user = get_user_by_email(email)
     if user is None or not user.is_active:
         return
-    raw = new_secret()
-    db.session.add(
-        PasswordResetToken(
-            user_id=user.id,
-            token_hash=hash_secret(raw),
-            expires_at=utcnow() + current_app.config["PASSWORD_RESET_TTL"],
-        )
-    )
-    db.session.flush()
-    base_url = current_app.config["BASE_URL"].rstrip("/")
+    ttl = current_app.config["PASSWORD_RESET_TTL"]
+    raw = _new_link(PasswordResetToken, user, ttl)
     send_mail(
         user.email,
         "Reset your lms password",
         "accounts/mail/password_reset",
         user=user,
-        link=f"{base_url}/password/reset/{raw}",
-        hours=int(current_app.config["PASSWORD_RESET_TTL"].total_seconds() // 3600) or 1,
+        link=_link_url(f"/password/reset/{raw}"),
+        hours=_hours(ttl),
     )
 
 
@@ -223,28 +358,32 @@ INVALID_RESET_LINK = "This password reset link is invalid, already used or expir
 
 
 def check_reset_token(raw: str) -> PasswordResetToken:
-    token = db.session.scalar(
-        sa.select(PasswordResetToken).where(PasswordResetToken.token_hash == hash_secret(raw))
-    )
-    if token is None or token.used_at is not None or token.expires_at <= utcnow():
-        raise BadRequest(INVALID_RESET_LINK, errors={"token": ["invalid, used or expired"]})
-    return token
+    return _find_link(PasswordResetToken, raw, INVALID_RESET_LINK)
 
 
 def reset_password(raw_token: str, new_password: str) -> User:
-    """Use a reset link once: set the password and log out every session."""
+    """Use a reset link once: set the password, end every session, revoke every API token.
+
+    The link came by mail, so using it also proves the address.
+    """
     token = check_reset_token(raw_token)
     user = token.user
     check_password_rules(new_password, user.email)
-    # Conditional update: if two requests race with one link, only one finds it unused.
-    used = db.session.execute(
-        sa.update(PasswordResetToken)
-        .where(PasswordResetToken.id == token.id, PasswordResetToken.used_at.is_(None))
-        .values(used_at=utcnow())
-    )
-    if used.rowcount != 1:
-        raise BadRequest(INVALID_RESET_LINK, errors={"token": ["invalid, used or expired"]})
+    _use_link(PasswordResetToken, token, INVALID_RESET_LINK)
     _set_password(user, new_password)
+    mark_email_verified(user)
+    return user
+
+
+def claim_account(user: User, name: str, password: str) -> User:
+    """Whoever proved the address (an invitation's mailed link) takes an unverified account
+    over: a new name and password, the address confirmed, and every session and API token of
+    whoever held the account before ends. The caller logs the new owner in."""
+    if user.email_verified:
+        raise Conflict("This account's address is confirmed: log in to use it.")
+    replace_password(user, password)
+    user.name = name.strip()
+    mark_email_verified(user)
     return user
 
 
@@ -257,8 +396,9 @@ def ensure_platform_admin(email: str, password: str, name: str) -> tuple[User, b
     """Create a platform admin, or promote (and re-password) an existing account."""
     user = get_user_by_email(email)
     if user is None:
-        return register_user(email, password, name, is_platform_admin=True), True
-    check_password_rules(password, user.email)
+        return register_user(email, password, name, is_platform_admin=True, verified=True), True
+    replace_password(user, password)
     user.is_platform_admin = True
-    _set_password(user, password)
+    # The operator vouches for the address.
+    mark_email_verified(user)
     return user, False

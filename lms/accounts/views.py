@@ -1,4 +1,5 @@
-"""HTML pages: register, log in and out, password reset, account and API tokens."""
+"""HTML pages: register, log in and out, password reset, email verification, account and API
+tokens."""
 
 from datetime import UTC, datetime, time
 from urllib.parse import urlsplit
@@ -23,6 +24,10 @@ from lms.core.extensions import db, limiter
 from lms.core.security import login_attempts_limit
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
+
+SESSIONS_ENDED_NOTICE = (
+    "Your password is changed: your other sessions were logged out and your API tokens revoked."
+)
 
 
 def _safe_next(default: str) -> str:
@@ -51,12 +56,15 @@ def register():
     status = 200
     if form.validate_on_submit():
         try:
-            user = services.register_user(form.email.data, form.password.data, form.name.data)
+            user = services.self_register(form.email.data, form.password.data, form.name.data)
         except DomainError as exc:
             status = _form_error(form, exc)
         else:
             login_user(user)
-            flash("Welcome! Your account is ready.", "success")
+            flash(
+                f"Welcome! We sent a link to {user.email}: follow it to confirm your address.",
+                "success",
+            )
             return redirect(url_for("web.home"))
     elif form.is_submitted():
         status = 422
@@ -116,11 +124,45 @@ def password_reset(token: str):
         except DomainError as exc:
             status = _form_error(form, exc)
         else:
-            flash("Your password is changed. Log in with the new one.", "success")
+            flash(f"{SESSIONS_ENDED_NOTICE} Log in with the new one.", "success")
             return redirect(url_for("accounts.login"))
     elif form.is_submitted():
         status = 422
     return render_template("accounts/password_reset.html", form=form), status
+
+
+@bp.route("/account/verify-email/<token>", methods=["GET", "POST"])
+def verify_email(token: str):
+    """The mailed link. GET only shows a button: mail scanners that open links change nothing."""
+    try:
+        link = services.check_verification_token(token)
+    except DomainError as exc:
+        return render_template("accounts/verify_email_invalid.html", message=exc.message), 400
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            user = services.verify_email(token)
+        except DomainError as exc:
+            return render_template("accounts/verify_email_invalid.html", message=exc.message), 400
+        flash(f"Thank you: {user.email} is confirmed.", "success")
+        if current_user.is_authenticated:
+            return redirect(url_for("accounts.account"))
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/verify_email.html", form=form, account=link.user)
+
+
+@bp.post("/account/verification-email")
+@limiter.limit(login_attempts_limit)
+@login_required
+def resend_verification_email():
+    if EmptyForm().validate_on_submit():
+        try:
+            services.send_verification_email(current_user)
+        except DomainError as exc:
+            flash(exc.message, "info")
+        else:
+            flash(f"A new link is on its way to {current_user.email}.", "success")
+    return redirect(url_for("accounts.account"))
 
 
 def _account_page(status=200, **forms):
@@ -131,6 +173,7 @@ def _account_page(status=200, **forms):
         "password_form": PasswordChangeForm(formdata=None),
         "token_form": TokenForm(formdata=None),
         "revoke_form": EmptyForm(formdata=None),
+        "resend_form": EmptyForm(formdata=None),
         "tokens": tokens,
         "new_token": None,
     }
@@ -167,7 +210,7 @@ def change_password():
     except DomainError as exc:
         return _account_page(_form_error(form, exc), password_form=form)
     login_user(user)
-    flash("Your password is changed. Other sessions are logged out.", "success")
+    flash(SESSIONS_ENDED_NOTICE, "success")
     return redirect(url_for("accounts.account"))
 
 

@@ -207,9 +207,14 @@ def import_invitations(query, files, slug):
 @blp.arguments(AcceptIn)
 @blp.response(200, AcceptOut)
 def accept_invitation(data, token):
-    """Accept an invitation: {} when logged in, {name, password} for a new person"""
+    """Accept an invitation: {} when logged in, {name, password} for a new person
+
+    When an unconfirmed account uses the invitation's address, {name, password} are required
+    (logged in or not) and take that account over: its password is replaced, its other
+    sessions are logged out and its API tokens revoked (`claimed_account` is true).
+    """
     user = current_user._get_current_object() if current_user.is_authenticated else None
     acceptance = invitations.accept_invitation(token, user, **data)
-    if acceptance.created_account:
+    if acceptance.created_account or acceptance.claimed_account:
         login_user(acceptance.user)
     return acceptance

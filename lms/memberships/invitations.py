@@ -212,11 +212,29 @@ def find_invitation(raw_token: str) -> Invitation:
     return invitation
 
 
+def account_holding(invitation: Invitation) -> User | None:
+    """The account that already uses the invitation's address, if any."""
+    return accounts.get_user_by_email(invitation.email)
+
+
 @dataclass
 class Acceptance:
     member: OrganizationMember
     user: User
     created_account: bool
+    # An unverified account held the address and the acceptor took it over.
+    claimed_account: bool = False
+
+
+CLAIM_NOTICE = "An unconfirmed account uses this address; choosing a password here makes it yours."
+
+
+def _require_name_and_password(name, password, message: str) -> None:
+    if not name or not password:
+        raise RuleViolation(
+            message,
+            errors={k: ["Required."] for k, v in (("name", name), ("password", password)) if not v},
+        )
 
 
 def accept_invitation(
@@ -228,30 +246,40 @@ def accept_invitation(
 ) -> Acceptance:
     """Accept as the logged-in ``user``, or as a new person with ``name`` and ``password``.
 
+    The mailed link proves the address. When an unverified account holds it (someone may have
+    registered it first), the acceptor takes that account over, logged in or not: ``name`` and
+    ``password`` replace the account's, and every session and API token of it ends. A verified
+    account must log in and accept.
+
     The seat is taken under a lock on the organization: when it is full, 409 "no free seats".
     """
     invitation = find_invitation(raw_token)
     organization = invitation.organization
-    created = False
-    if user is not None:
-        if user.email != invitation.email:
-            raise Forbidden(
-                f"This invitation is for {invitation.email}; you are logged in as {user.email}."
-            )
-    else:
-        if not name or not password:
-            raise RuleViolation(
-                "Choose your name and a password to create your account.",
-                errors={
-                    k: ["Required."] for k, v in (("name", name), ("password", password)) if not v
-                },
-            )
-        if accounts.get_user_by_email(invitation.email) is not None:
+    if user is not None and user.email != invitation.email:
+        raise Forbidden(
+            f"This invitation is for {invitation.email}; you are logged in as {user.email}."
+        )
+    holder = user or account_holding(invitation)
+    created = claimed = False
+    if holder is not None and not holder.email_verified:
+        _require_name_and_password(
+            name, password, CLAIM_NOTICE + " Choose your name and a new password."
+        )
+        user = accounts.claim_account(holder, name, password)
+        claimed = True
+    elif user is None:
+        if holder is not None:
             raise Conflict(
                 f"An account for {invitation.email} exists: log in, then accept the invitation."
             )
-        user = accounts.register_user(invitation.email, password, name)
+        _require_name_and_password(
+            name, password, "Choose your name and a password to create your account."
+        )
+        user = accounts.register_user(invitation.email, password, name, verified=True)
         created = True
+    # Whoever follows the mailed link proves the address. An unverified account therefore
+    # never joins as it is: it joins only after the acceptor claimed it above.
+    accounts.mark_email_verified(user)
 
     services.lock_organization(organization)
     member = services.add_member(organization, user, invitation.role)
@@ -266,7 +294,7 @@ def accept_invitation(
         raise Gone("This invitation has already been used.")
     db.session.refresh(invitation)
     invitation_accepted.send(invitation, member=member)
-    return Acceptance(member=member, user=user, created_account=created)
+    return Acceptance(member=member, user=user, created_account=created, claimed_account=claimed)
 
 
 # -- CSV enrollment ---------------------------------------------------------------------

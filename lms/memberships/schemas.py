@@ -168,6 +168,9 @@ class AcceptOut(OutputSchema):
     user_id = fields.Integer(attribute="user.id")
     email = fields.String(attribute="user.email")
     created_account = fields.Boolean()
+    claimed_account = fields.Boolean(
+        metadata={"description": "An unconfirmed account used the address and is now yours."}
+    )
 
 
 class CsvQuery(QuerySchema):

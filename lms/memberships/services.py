@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from lms.accounts import services as accounts
 from lms.accounts.models import User
 from lms.core.db import text_search, utcnow
 from lms.core.errors import Conflict, Forbidden, NotFound, RuleViolation
@@ -416,7 +417,9 @@ def remove_member(organization: Organization, member: OrganizationMember) -> Non
 
 def add_member(organization: Organization, user: User, role: str) -> OrganizationMember:
     """Make ``user`` an active member (re-activating a removed one); a learner takes a seat,
-    an admin none. Call with the organization locked."""
+    an admin none. Call with the organization locked. Only an account whose email is proven
+    joins (accepting an invitation proves it, or takes an unproven account over first)."""
+    accounts.require_verified_email(user, "join an organization")
     member = db.session.scalar(
         sa.select(OrganizationMember).where(
             OrganizationMember.organization_id == organization.id,

@@ -247,28 +247,46 @@ def accept(token: str):
     except DomainError as exc:
         return render_template("memberships/invitation_invalid.html", message=exc.message), exc.code
     logged_in = current_user.is_authenticated
-    form = AcceptForm() if not logged_in else EmptyForm()
+    holder = invitations.account_holding(invitation)
+    # An unconfirmed account on the address is taken over with a name and a new password.
+    claim = holder is not None and not holder.email_verified
+    user = current_user._get_current_object() if logged_in else None
+    if claim:
+        needs_password = not logged_in or current_user.email == invitation.email
+    else:
+        needs_password = holder is None and not logged_in
+    form = AcceptForm() if needs_password else EmptyForm()
     status = 200
     if form.validate_on_submit():
         try:
-            if logged_in:
+            if needs_password:
                 acceptance = invitations.accept_invitation(
-                    token, current_user._get_current_object()
+                    token, user, name=form.name.data, password=form.password.data
                 )
             else:
-                acceptance = invitations.accept_invitation(
-                    token, None, name=form.name.data, password=form.password.data
-                )
+                acceptance = invitations.accept_invitation(token, user)
         except DomainError as exc:
             form.form_errors.append(exc.message)
             status = exc.code
         else:
-            if acceptance.created_account:
+            if acceptance.created_account or acceptance.claimed_account:
                 login_user(acceptance.user)
+            if acceptance.claimed_account:
+                flash(
+                    "The account is yours now: its other sessions were logged out and its API "
+                    "tokens revoked.",
+                    "success",
+                )
             flash(f"Welcome to {invitation.organization.name}!", "success")
             return redirect(url_for("courses.catalog"))
     elif form.is_submitted():
         status = 422
     return render_template(
-        "memberships/accept.html", invitation=invitation, form=form, logged_in=logged_in
+        "memberships/accept.html",
+        invitation=invitation,
+        form=form,
+        logged_in=logged_in,
+        needs_password=needs_password,
+        claim=claim,
+        holder_exists=holder is not None,
     ), status

@@ -175,3 +175,13 @@ def test_outsiders_get_404_and_learners_403(org, learner, outsider, db):
     assert services.get_organization("ospo", learner).id == org.id
     with pytest.raises(Forbidden):
         services.get_organization("ospo", learner, admin=True)
+
+
+def test_an_unverified_account_cannot_join_an_organization(org, db):
+    from lms.core.errors import Forbidden
+    from tests.factories import UserFactory
+
+    squatter = UserFactory(email_verified_at=None)
+    services.lock_organization(org)
+    with pytest.raises(Forbidden, match="join an organization"):
+        services.add_member(org, squatter, "learner")
