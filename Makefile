@@ -6,7 +6,7 @@ FLASK   = $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install install-dev lint format serve clean
+.PHONY: run test install install-dev lint format serve clean lock
 
 run: install
 	$(FLASK) db upgrade
@@ -26,7 +26,6 @@ format: install-dev
 
 # Production-style serving (see README: set LMS_ENV=production and the required variables).
 serve: install
-	$(BIN)/pip install -q -e '.[serve,postgres]'
 	$(FLASK) db upgrade
 	$(BIN)/gunicorn --workers 5 --bind $(HOST):$(PORT) 'wsgi:app'
 
@@ -38,14 +37,26 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.installed-run: $(VENV)/bin/python pyproject.toml
-	$(BIN)/pip install -q -e .
+# Installs exactly the versions (and hashes) in requirements/*.txt, then lms itself.
+$(VENV)/.installed-run: $(VENV)/bin/python pyproject.toml requirements/app.txt
+	$(BIN)/pip install -q --require-hashes -r requirements/app.txt
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/bin/python pyproject.toml
+$(VENV)/.installed-dev: $(VENV)/bin/python pyproject.toml requirements/dev.txt
 	./scripts/install-system-deps.sh test
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --require-hashes -r requirements/dev.txt
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@ $(VENV)/.installed-run
+
+# Refresh the lock files from pyproject.toml (newest versions its ranges allow), with hashes.
+# Commit the result; `make install-dev` then installs exactly that.
+LOCK = $(BIN)/pip-compile -q --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-find-links --no-emit-index-url --extra postgres --extra redis --extra serve
+lock: $(VENV)/bin/python
+	$(BIN)/pip install -q pip-tools
+	$(LOCK) --upgrade -o requirements/app.txt pyproject.toml
+	$(LOCK) --upgrade --extra dev -o requirements/dev.txt pyproject.toml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
