@@ -4,6 +4,7 @@ import functools
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import current_app
 from limits import parse as parse_limit
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -270,8 +271,16 @@ def reset_password(raw_token: str, new_password: str) -> User:
     return user
 
 
+# Sent when a person's display name changed (sender: the user), in the same transaction.
+# Later packages keep their copies of the name in step (progress: the report's sort key).
+profile_renamed = Namespace().signal("profile-renamed")
+
+
 def update_profile(user: User, name: str) -> User:
-    user.name = name.strip()
+    name = name.strip()
+    if name != user.name:
+        user.name = name
+        profile_renamed.send(user)
     return user
 
 
