@@ -132,23 +132,30 @@ def dashboard():
     ]
 
 
+REPORT_SORTS = {
+    "enrolled": enrollments.c.id,
+    "name": enrollments.c.learner_name,
+    "email": enrollments.c.learner_email,
+    "course": enrollments.c.course_slug,
+    "percent": enrollments.c.percent_complete,
+    "started": enrollments.c.started_at,
+    "last_activity": enrollments.c.last_activity_at,
+    "completed": enrollments.c.completed_at,
+}
+
+
 @app.get("/floor/organizations/<int:org_id>/report")
 def report(org_id):
     """The same two-step page as lms: the page of ids first, then the joins for those rows."""
     page = int(request.args.get("page", 1))
     size = int(request.args.get("page_size", 50))
-    if request.args.get("sort") == "name":
-        ids = (
-            sa.select(enrollments.c.id, users.c.name.label("sort_key"))
-            .join(users, users.c.id == enrollments.c.user_id)
-            .where(enrollments.c.organization_id == org_id)
-        )
-        order = (users.c.name, enrollments.c.id)
-    else:
-        ids = sa.select(enrollments.c.id, enrollments.c.id.label("sort_key")).where(
-            enrollments.c.organization_id == org_id
-        )
-        order = (enrollments.c.id, enrollments.c.id)
+    sort = request.args.get("sort", "enrolled")
+    key = REPORT_SORTS[sort.lstrip("-")]
+    ids = sa.select(enrollments.c.id, key.label("sort_key")).where(
+        enrollments.c.organization_id == org_id
+    )
+    descending = sort.startswith("-")
+    order = (key.desc(), enrollments.c.id.desc()) if descending else (key, enrollments.c.id)
     paged = ids.order_by(*order).limit(size).offset((page - 1) * size)
     paged = paged.subquery("page")
     rows_stmt = (
@@ -171,7 +178,13 @@ def report(org_id):
         .join(users, users.c.id == enrollments.c.user_id)
         .join(courses, courses.c.id == enrollments.c.course_id)
         .join(versions, versions.c.id == enrollments.c.version_id)
-        .order_by(paged.c.sort_key, paged.c.id)
+        .order_by(
+            *(
+                (paged.c.sort_key.desc(), paged.c.id.desc())
+                if descending
+                else (paged.c.sort_key, paged.c.id)
+            )
+        )
     )
     with engine.connect() as conn:
         user = caller(conn)

@@ -192,12 +192,19 @@ def register_extensions(app: Flask) -> None:
     invitations.known_courses = course_services.published_slugs
     # Connecting twice (one app per test) is harmless: blinker keeps one connection.
     invitations.invitation_accepted.connect(_enroll_on_acceptance, weak=False)
+    account_services.profile_renamed.connect(_rename_learner, weak=False)
 
 
 def _enroll_on_acceptance(invitation, member, **extra) -> None:
     from lms.progress.services import enroll_from_invitation
 
     enroll_from_invitation(invitation, member)
+
+
+def _rename_learner(user, **extra) -> None:
+    from lms.progress.services import rename_learner
+
+    rename_learner(user)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -11,6 +11,7 @@ import functools
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -387,8 +388,16 @@ def claim_account(user: User, name: str, password: str) -> User:
     return user
 
 
+# Sent when a person's display name changed (sender: the user), in the same transaction.
+# Later packages keep their copies of the name in step (progress: the report's sort key).
+profile_renamed = Namespace().signal("profile-renamed")
+
+
 def update_profile(user: User, name: str) -> User:
-    user.name = name.strip()
+    name = name.strip()
+    if name != user.name:
+        user.name = name
+        profile_renamed.send(user)
     return user
 
 

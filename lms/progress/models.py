@@ -25,6 +25,15 @@ class Enrollment(db.Model):
         sa.UniqueConstraint("user_id", "course_id"),
         # Report pages: the page of an organization's enrollments first, then their joins.
         sa.Index("ix_enrollments_organization_id_id", "organization_id", "id"),
+        # Every order the report offers is served by an index that starts with the
+        # organization, so a page of 50 never sorts the whole organization.
+        sa.Index("ix_enrollments_org_learner_name", "organization_id", "learner_name", "id"),
+        sa.Index("ix_enrollments_org_learner_email", "organization_id", "learner_email", "id"),
+        sa.Index("ix_enrollments_org_course", "organization_id", "course_slug", "id"),
+        sa.Index("ix_enrollments_org_started", "organization_id", "started_at", "id"),
+        sa.Index("ix_enrollments_org_completed", "organization_id", "completed_at", "id"),
+        sa.Index("ix_enrollments_org_percent", "organization_id", "percent_complete", "id"),
+        sa.Index("ix_enrollments_org_activity", "organization_id", "last_activity_at", "id"),
         sa.CheckConstraint("required_done <= required_total", name="required_done_bounded"),
     )
 
@@ -33,6 +42,13 @@ class Enrollment(db.Model):
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
     course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id"), index=True)
     version_id: Mapped[int] = mapped_column(sa.ForeignKey("course_versions.id"), index=True)
+    # Copies of the learner's name and email and of the course's slug (which never changes), so
+    # that report pages sort and search on this table's indexes instead of joining and sorting
+    # all of the organization's users. Written when enrolling; a name change is copied by
+    # ``services.rename_learner``.
+    learner_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    learner_email: Mapped[str] = mapped_column(sa.String(254), default="")
+    course_slug: Mapped[str] = mapped_column(sa.String(100), default="")
     status: Mapped[str] = mapped_column(sa.String(10), default=EnrollmentStatus.ACTIVE)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]

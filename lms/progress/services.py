@@ -100,6 +100,9 @@ def enroll(
     )
     enrollment = Enrollment(
         user_id=user.id,
+        learner_name=user.name,
+        learner_email=user.email,
+        course_slug=course_slug,
         organization_id=organization.id,
         course_id=version.course_id,
         version_id=version.id,
@@ -123,6 +126,16 @@ def _enrollment_for(user_id: int, course_id: int) -> Enrollment | None:
         sa.select(Enrollment).where(
             Enrollment.user_id == user_id, Enrollment.course_id == course_id
         )
+    )
+
+
+def rename_learner(user: User) -> None:
+    """Copy a changed name onto the person's enrollments (the report sorts by the copy)."""
+    db.session.execute(
+        sa.update(Enrollment)
+        .where(Enrollment.user_id == user.id)
+        .values(learner_name=user.name)
+        .execution_options(synchronize_session=False)
     )
 
 

@@ -149,3 +149,46 @@ def test_fast_report_rows_serialize_like_marshmallow(app):
     fast = ReportRowOut(many=True).dump([row])
     reference = ma.Schema.dump(ReportRowOut(many=True), [row])  # marshmallow's own path
     assert fast == reference
+
+
+def test_every_sort_order_in_both_directions(app, org, course, client, db):
+    """Each order the report offers sorts by its key with the enrollment id as tie-breaker in
+    the same direction (the index order), ascending and descending."""
+    people = enroll_people(app, org, ["Cy", "Ada", "Bea", "Ada"])
+    finish(people[2][1], people[2][2])
+    progress(people[0][1], people[0][2]["id"], "hello")
+    admin = MemberFactory(organization=org, role="admin").user
+    log_in(client, admin)
+    rows = client.get("/api/v1/organizations/ospo/report?page_size=100").json
+    keys = {
+        "enrolled": lambda r: r["enrollment_id"],
+        "name": lambda r: r["name"],
+        "email": lambda r: r["email"],
+        "course": lambda r: r["course"],
+        "percent": lambda r: r["percent_complete"],
+        "started": lambda r: r["started_at"],
+        "last_activity": lambda r: r["last_activity_at"],
+    }
+    for sort, key in keys.items():
+        ascending = sorted(rows, key=lambda r: (key(r), r["enrollment_id"]))
+        got = client.get(f"/api/v1/organizations/ospo/report?sort={sort}").json
+        assert [r["enrollment_id"] for r in got] == [r["enrollment_id"] for r in ascending], sort
+        got = client.get(f"/api/v1/organizations/ospo/report?sort=-{sort}").json
+        expected = list(reversed(ascending))
+        assert [r["enrollment_id"] for r in got] == [r["enrollment_id"] for r in expected], sort
+    by_completed = client.get("/api/v1/organizations/ospo/report?sort=-completed").json
+    completed = [r for r in by_completed if r["completed_at"]]
+    assert [r["name"] for r in completed] == ["Bea"]
+
+
+def test_a_renamed_learner_sorts_and_is_found_by_the_new_name(app, org, course, client, db):
+    people = enroll_people(app, org, ["Ada", "Bea"])
+    _, ada_client, _ = people[0]
+    assert ada_client.patch("/api/v1/me", json={"name": "Zoe"}).status_code == 200
+    admin = MemberFactory(organization=org, role="admin").user
+    log_in(client, admin)
+    rows = client.get("/api/v1/organizations/ospo/report?sort=name").json
+    assert [r["name"] for r in rows] == ["Bea", "Zoe"]
+    found = client.get("/api/v1/organizations/ospo/report?search=zoe").json
+    assert [r["name"] for r in found] == ["Zoe"]
+    assert client.get("/api/v1/organizations/ospo/report?search=ada").json == []
