@@ -21,9 +21,11 @@ def wait_for(url: str, timeout: float = 30.0):
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
+            # Workers import the whole app on their first request: on a loaded two-core machine
+            # that takes seconds, so a slow answer is waited for, not an error.
+            with urllib.request.urlopen(url, timeout=20) as response:  # noqa: S310 (loopback)
                 return response.status, json.loads(response.read())
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)

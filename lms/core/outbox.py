@@ -99,7 +99,10 @@ def run_check(session: Session, check) -> str | None:
     name, argument = check
     if name not in _checks:
         raise PermanentError(f"unknown outbox check {name!r}")
-    return _checks[name](session, argument)
+    try:
+        return _checks[name](session, argument)
+    finally:
+        session.rollback()  # a read: end it before the (slow) work, so no lock is held
 
 
 # -- writing ----------------------------------------------------------------------------
@@ -162,74 +165,96 @@ def _due(now: datetime):
     )
 
 
-def _claim(session: Session, item_id: int | None = None) -> OutboxItem | None:
+@dataclass
+class Claimed:
+    """A row taken by this worker: plain values, so that no transaction stays open while its
+    work runs (on SQLite an open write transaction would block every request meanwhile)."""
+
+    id: int
+    kind: str
+    payload: dict
+    attempts: int  # including this one
+
+
+def _claim(session: Session, item_id: int | None = None) -> Claimed | None:
     """Take the next due row (or the given one, if due) for this worker, committed."""
     now = utcnow()
-    pick = sa.select(OutboxItem.id).where(_due(now)).order_by(OutboxItem.id).limit(1)
+    pick = (
+        sa.select(OutboxItem.id, OutboxItem.kind, OutboxItem.payload, OutboxItem.attempts)
+        .where(_due(now))
+        .order_by(OutboxItem.id)
+        .limit(1)
+    )
     if item_id is not None:
         pick = pick.where(OutboxItem.id == item_id)
     if session.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
-    picked = session.scalar(pick)
-    if picked is None:
+    row = session.execute(pick).first()
+    if row is None:
         session.rollback()
         return None
     lease = current_app.config["OUTBOX_LEASE"]
-    # Conditional: on SQLite two processes may have picked the same row; one claim wins.
+    # Conditional: should two processes pick the same row, one claim wins.
     claimed = session.execute(
         sa.update(OutboxItem)
-        .where(OutboxItem.id == picked, _due(now))
+        .where(OutboxItem.id == row.id, _due(now))
         .values(locked_until=now + lease, attempts=OutboxItem.attempts + 1)
         .execution_options(synchronize_session=False)
     )
     session.commit()
     if claimed.rowcount != 1:
         return None
-    return session.get(OutboxItem, picked)
+    return Claimed(row.id, row.kind, dict(row.payload), row.attempts + 1)
 
 
 def _backoff(attempts: int):
     return current_app.config["OUTBOX_RETRY_BASE"] * (2 ** max(0, attempts - 1))
 
 
-def _run(session: Session, item: OutboxItem) -> bool:
+def _run(session: Session, item: Claimed) -> bool:
     """Carry out one claimed row and commit its outcome. True if it is done."""
-    now = utcnow()
     fn = _handlers.get(item.kind)
+    outcome: dict = {"locked_until": None}
     try:
         if fn is None:
             raise PermanentError(f"no handler for outbox rows of kind {item.kind!r}")
         note = fn(session, dict(item.payload))
     except PermanentError as exc:
-        item.failed_at, item.last_error = now, _describe(exc)
-        log.error("outbox row %s (%s) failed for good: %s", item.id, item.kind, item.last_error)
+        outcome.update(failed_at=utcnow(), last_error=_describe(exc))
+        log.error("outbox row %s (%s) failed for good: %s", item.id, item.kind, _describe(exc))
     except Exception as exc:  # noqa: BLE001 (any failure is recorded and retried)
-        item.last_error = _describe(exc)
+        outcome["last_error"] = _describe(exc)
         if item.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-            item.failed_at = now
+            outcome["failed_at"] = utcnow()
             log.error(
                 "outbox row %s (%s) failed after %s attempts: %s",
                 item.id,
                 item.kind,
                 item.attempts,
-                item.last_error,
+                outcome["last_error"],
             )
         else:
-            item.next_attempt_at = now + _backoff(item.attempts)
+            outcome["next_attempt_at"] = utcnow() + _backoff(item.attempts)
             log.warning(
                 "outbox row %s (%s) attempt %s failed, next at %s: %s",
                 item.id,
                 item.kind,
                 item.attempts,
-                item.next_attempt_at.isoformat(timespec="seconds"),
-                item.last_error,
+                outcome["next_attempt_at"].isoformat(timespec="seconds"),
+                outcome["last_error"],
             )
     else:
-        item.done_at, item.note = now, (note or "")[:200]
-        item.payload = _scrubbed(item.kind, item.payload)
-    item.locked_until = None
+        outcome.update(
+            done_at=utcnow(), note=(note or "")[:200], payload=_scrubbed(item.kind, item.payload)
+        )
+    session.execute(
+        sa.update(OutboxItem)
+        .where(OutboxItem.id == item.id)
+        .values(**outcome)
+        .execution_options(synchronize_session=False)
+    )
     session.commit()
-    return item.done_at is not None
+    return "done_at" in outcome
 
 
 def _describe(exc: Exception) -> str:
@@ -248,7 +273,13 @@ def _session() -> Session:
     # A session of its own: this runs after the request's commit (when the request's session
     # can no longer run SQL) and in workers. In the test suite the engine is a connection whose
     # outer transaction never commits; joining it with savepoints keeps that working.
-    return Session(bind=db.engine, join_transaction_mode="create_savepoint")
+    bind = db.engine
+    if isinstance(bind, sa.Engine) and bind.dialect.name == "sqlite":
+        # Every transaction here writes: take SQLite's write lock at BEGIN, so that a busy
+        # database is waited for (busy timeout) instead of failing when a read turns into a
+        # write (see lms.core.db).
+        bind = bind.execution_options(lms_begin_immediate=True)
+    return Session(bind=bind, join_transaction_mode="create_savepoint")
 
 
 def drain(ids: Iterable[int] | None = None, limit: int | None = None) -> int:
