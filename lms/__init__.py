@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -112,6 +113,9 @@ def finalize_config(app: Flask) -> None:
             config["BASE_URL"] = "http://127.0.0.1:5000"
     if not config.get("MAIL_DIR"):
         config["MAIL_DIR"] = str(Path(app.instance_path) / "mail")
+    for key in ("OUTBOX_RETRY_BASE", "OUTBOX_LEASE"):
+        if isinstance(config[key], int | float):  # seconds, as environment variables give them
+            config[key] = timedelta(seconds=config[key])
     hops = config["TRUSTED_PROXIES"]
     if isinstance(hops, bool) or not isinstance(hops, int) or hops < 0:
         raise ConfigurationError(
@@ -165,6 +169,7 @@ def register_extensions(app: Flask) -> None:
     from lms.core.errors import register_error_handlers
     from lms.core.extensions import api, csrf, db, limiter, login_manager, migrate
     from lms.core.inputs import init_inputs
+    from lms.core.jobs import init_celery
     from lms.core.security import init_security
 
     init_inputs(app)  # first: routes pick their converters when they are added
@@ -176,6 +181,7 @@ def register_extensions(app: Flask) -> None:
     # After api.init_app: our handlers replace flask-smorest's JSON-only one.
     register_error_handlers(app)
     init_security(app)
+    init_celery(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
@@ -237,9 +243,11 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from lms.accounts.cli import register as register_account_commands
     from lms.core.cli import lms_cli
+    from lms.core.cli import register as register_core_commands
     from lms.courses.cli import register as register_course_commands
     from lms.demo import register as register_demo_commands
 
+    register_core_commands(lms_cli)
     register_account_commands(lms_cli)
     register_course_commands(lms_cli)
     register_demo_commands(lms_cli)

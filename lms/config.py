@@ -75,6 +75,18 @@ MAIL_SMTP_STARTTLS = False
 MAIL_SMTP_SSL = False
 MAIL_SMTP_TIMEOUT = 10
 
+# Background work (lms.core.outbox, lms.core.jobs). Without a broker the outbox is drained in
+# the web process right after each commit; with one (redis://host:6379/1), Celery workers
+# (`celery -A wsgi.celery worker -B`) drain it.
+CELERY_BROKER_URL = None
+CELERY_BROKER_TIMEOUT = 3  # seconds to reach the broker before a commit's enqueue gives up
+CELERY_OPTIONS: dict = {}  # any other Celery setting
+OUTBOX_MAX_ATTEMPTS = 12  # with the backoff below: retries over about 34 hours
+OUTBOX_RETRY_BASE = timedelta(minutes=1)  # 1, 2, 4, 8, ... minutes between attempts
+OUTBOX_LEASE = timedelta(minutes=5)  # a claimed row whose worker died is taken again after this
+OUTBOX_SWEEP_SECONDS = 60  # how often beat looks for rows nobody enqueued
+OUTBOX_BATCH = 500  # rows one drain task does at most
+
 # flask-smorest / OpenAPI
 API_TITLE = "lms API"
 API_VERSION = "v1"

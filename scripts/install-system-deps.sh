@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages lms needs that a fresh machine may lack:
 #   run   -> python3-venv (only if `python3 -m venv` does not work)
-#   test  -> the above, plus the PostgreSQL server the test suite starts itself
+#   test  -> the above, plus the PostgreSQL and Redis servers the test suite starts itself
 # Uses apt-get as root, or through sudo when available; does nothing when all is present.
 set -euo pipefail
 what=${1:-test}
@@ -14,6 +14,9 @@ if [ "$what" = "test" ]; then
     if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && ! command -v pg_ctl >/dev/null; then
         need+=(postgresql)
     fi
+fi
+if [ "$what" = "test" ] && ! command -v redis-server >/dev/null; then
+    need+=(redis-server)  # the broker the background-work tests start themselves
 fi
 if [ "$what" = "test" ] && ! command -v chromium >/dev/null; then
     need+=(chromium)  # the browser tests drive Debian's Chromium through Playwright
@@ -40,4 +43,8 @@ export DEBIAN_FRONTEND=noninteractive
 # The Debian package starts a cluster of its own; the tests start their own private one.
 if [[ " ${need[*]} " == *" postgresql "* ]] && command -v service >/dev/null; then
     service postgresql stop >/dev/null 2>&1 || true
+fi
+# Likewise Redis: the tests start private servers on free ports.
+if [[ " ${need[*]} " == *" redis-server "* ]] && command -v service >/dev/null; then
+    service redis-server stop >/dev/null 2>&1 || true
 fi

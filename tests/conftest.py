@@ -332,6 +332,28 @@ def mailbox(app, tmp_path, monkeypatch):
     return Mailbox(folder)
 
 
+@pytest.fixture
+def smtp_sink():
+    """A real SMTP server on 127.0.0.1 that records what it receives (tests/support/smtp.py)."""
+    from tests.support.smtp import SmtpSink
+
+    sink = SmtpSink(free_port()).start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+@pytest.fixture
+def smtp_mail(app, monkeypatch, smtp_sink):
+    """The app sends mail by SMTP to ``smtp_sink``."""
+    monkeypatch.setitem(app.config, "MAIL_BACKEND", "smtp")
+    monkeypatch.setitem(app.config, "MAIL_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_SMTP_PORT", smtp_sink.port)
+    monkeypatch.setitem(app.config, "MAIL_SMTP_TIMEOUT", 2)
+    return smtp_sink
+
+
 # -- users ------------------------------------------------------------------------------
 
 

@@ -120,4 +120,7 @@ def _sqlite_begin_statement() -> str:
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(_sqlite_begin_statement())
+        if conn.get_execution_options().get("lms_begin_immediate"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # the outbox's sessions: always writers
+        else:
+            conn.exec_driver_sql(_sqlite_begin_statement())

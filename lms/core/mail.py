@@ -2,8 +2,11 @@
 
 Backends: ``file`` (default; every message becomes an ``.eml`` file in ``MAIL_DIR``, which is
 ``instance/mail/`` unless configured), ``console`` (printed to the log) and ``smtp``.
-Messages are queued with ``send_mail`` and go out only after the request's commit, so a
-rolled-back request never sends a message about something that did not happen.
+``send_mail`` renders the message in the request and writes it to the outbox
+(``lms.core.outbox``) in the request's transaction: it goes out only once that transaction
+committed, by a Celery worker or, without a broker, right after the commit; a failed send is
+retried with backoff; a rolled-back request never sends a message about something that did not
+happen.
 """
 
 import logging
@@ -21,22 +24,35 @@ from pathlib import Path
 
 from flask import current_app, render_template
 
+from lms.core import outbox
 from lms.core.db import utcnow
-from lms.core.transaction import after_commit
 
 log = logging.getLogger(__name__)
 
 
+def render_body(template: str, **context) -> str:
+    context.setdefault("base_url", current_app.config["BASE_URL"])
+    return render_template(f"{template}.txt", **context)
+
+
 def build_message(to: str, subject: str, template: str, **context) -> Message:
-    """Render ``<template>.txt`` into a plain-text UTF-8 message.
+    """Render ``<template>.txt`` into a plain-text UTF-8 message."""
+    return compose(to, subject, render_body(template, **context))
+
+
+def compose(to: str, subject: str, body: str) -> Message:
+    """A plain-text UTF-8 message. Header values with line breaks are refused (ValueError):
+    they would let whoever chose them add headers of their own.
 
     Built with the ``compat32`` policy and explicitly encoded headers: the modern policy parses
     every header on assignment, which made a 10,000-invitation CSV spend most of its time in
     the email package.
     """
+    for name, value in (("To", to), ("Subject", subject)):
+        if any(c in value for c in "\r\n\0"):
+            raise ValueError(f"the {name} header contains a line break or NUL")
     config = current_app.config
-    context.setdefault("base_url", config["BASE_URL"])
-    message = MIMEText(render_template(f"{template}.txt", **context), "plain", _UTF8_QP)
+    message = MIMEText(body, "plain", _UTF8_QP)
     message["From"] = _header(config["MAIL_FROM"])
     message["To"] = to
     message["Subject"] = _header(subject)
@@ -68,20 +84,32 @@ def deliver(message: Message) -> None:
         raise RuntimeError(f"unknown MAIL_BACKEND {backend!r}")
 
 
-def send_mail(to: str, subject: str, template: str, **context) -> None:
-    """Build a message now and deliver it once the current transaction has committed."""
-    message = build_message(to, subject, template, **context)
-    app = current_app._get_current_object()
+def send_mail(
+    to: str, subject: str, template: str, *, check: tuple[str, object] | None = None, **context
+) -> None:
+    """Render a message now and send it once the current transaction has committed.
 
-    def _send():
-        with app.app_context():
-            try:
-                deliver(message)
-            except (OSError, smtplib.SMTPException):
-                # The data is committed; a mail server outage must not turn that into an error.
-                log.exception("could not deliver mail %r to %s", message["Subject"], to)
+    ``check`` names an outbox check (``outbox.register_check``) and its argument, run just
+    before sending: when it gives a reason (say, the invitation was revoked meanwhile) the
+    message is not sent and the reason is noted on the row.
+    """
+    payload = {"to": to, "subject": subject, "body": render_body(template, **context)}
+    if check is not None:
+        payload["check"] = list(check)
+    outbox.add("mail", payload)
 
-    after_commit(_send)
+
+@outbox.handler("mail")
+def _send_outbox_mail(session, payload: dict) -> str | None:
+    reason = outbox.run_check(session, payload.get("check"))
+    if reason:
+        return f"not sent: {reason}"
+    try:
+        message = compose(payload["to"], payload["subject"], payload["body"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise outbox.PermanentError(f"the message cannot be built: {exc}") from None
+    deliver(message)
+    return None
 
 
 def mail_dir() -> Path:

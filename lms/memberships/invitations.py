@@ -16,6 +16,7 @@ from marshmallow import ValidationError
 
 from lms.accounts import services as accounts
 from lms.accounts.models import User
+from lms.core import outbox
 from lms.core.db import utcnow
 from lms.core.errors import Conflict, Forbidden, Gone, NotFound, RuleViolation
 from lms.core.extensions import db
@@ -69,7 +70,25 @@ def _send_invitation(organization: Organization, invitation: Invitation, raw: st
         inviter=inviter,
         link=f"{base_url}/invitations/{raw}",
         days=_ttl().days,
+        check=("invitation", invitation.code),
     )
+
+
+def _invitation_still_pending(session, code) -> str | None:
+    """Outbox check: an invitation revoked (or gone) before its mail went out is not sent."""
+    row = session.execute(
+        sa.select(Invitation.status, Invitation.expires_at).where(Invitation.code == code)
+    ).first()
+    if row is None:
+        return "the invitation no longer exists"
+    if row.status != InvitationStatus.PENDING:
+        return f"the invitation was {row.status}"
+    if row.expires_at <= utcnow():
+        return "the invitation expired"
+    return None
+
+
+outbox.register_check("invitation", _invitation_still_pending)
 
 
 def invite(

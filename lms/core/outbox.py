@@ -1,0 +1,352 @@
+"""The transactional outbox: work to do after a request, written in the request's transaction.
+
+``add(kind, payload)`` queues a row that is inserted just before the current transaction
+commits (one multi-row INSERT, however many rows a request queues), so the work exists exactly
+when the change that caused it committed, and a rollback forgets it. After the commit the new
+rows are handed on (``dispatch``): to Celery workers when a broker is configured
+(``CELERY_BROKER_URL``), or drained in this process right away when none is.
+
+Processing one row: it is claimed (``locked_until``, so no other worker takes it meanwhile; on
+PostgreSQL the claim skips rows another worker holds, ``FOR UPDATE SKIP LOCKED``), its handler
+runs, and the outcome is committed before the next row is taken, so a killed worker repeats at
+most the row it was on, once its claim has lapsed. A failure is recorded and retried with
+exponential backoff up to ``OUTBOX_MAX_ATTEMPTS`` times; nothing is deleted. A handler that
+finds its work no longer makes sense (an invitation revoked before its mail went out) returns a
+note: the row is done and nothing happened.
+"""
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from lms.core.db import utcnow
+from lms.core.extensions import db
+
+log = logging.getLogger(__name__)
+
+_NEW_KEY = "lms_outbox_new"  # rows queued by add(), inserted before the commit
+_WRITTEN_KEY = "lms_outbox_written"  # ids inserted in this transaction, dispatched after it
+
+
+class OutboxItem(db.Model):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        # The rows still to do, in the order they are taken: a small index however long the
+        # history of done rows grows.
+        sa.Index(
+            "ix_outbox_due",
+            "next_attempt_at",
+            "id",
+            postgresql_where=sa.text("done_at IS NULL AND failed_at IS NULL"),
+            sqlite_where=sa.text("done_at IS NULL AND failed_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(50))
+    payload: Mapped[dict] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Claimed by a worker until then; a claim that lapses (a killed worker) is taken again.
+    locked_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    done_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]  # gave up after OUTBOX_MAX_ATTEMPTS (or a permanent error)
+    note: Mapped[str] = mapped_column(sa.String(200), default="")
+
+
+class PermanentError(Exception):
+    """The work can never succeed (a message that cannot be built): fail now, no retries."""
+
+
+# kind -> handler(session, payload) -> None when done, or a note saying why nothing was done.
+# The session is the outbox's own (the request's may already have committed).
+Handler = Callable[[Session, dict], str | None]
+_handlers: dict[str, Handler] = {}
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the function that carries out rows of ``kind``."""
+
+    def register(fn: Handler) -> Handler:
+        _handlers[kind] = fn
+        return fn
+
+    return register
+
+
+# name -> check(session, argument) -> None when the work still makes sense, else the reason
+# it does not.
+Check = Callable[[Session, object], str | None]
+_checks: dict[str, Check] = {}
+
+
+def register_check(name: str, fn: Check) -> None:
+    """Let packages say, just before a row is carried out, whether it still makes sense."""
+    _checks[name] = fn
+
+
+def run_check(session: Session, check) -> str | None:
+    if not check:
+        return None
+    name, argument = check
+    if name not in _checks:
+        raise PermanentError(f"unknown outbox check {name!r}")
+    try:
+        return _checks[name](session, argument)
+    finally:
+        session.rollback()  # a read: end it before the (slow) work, so no lock is held
+
+
+# -- writing ----------------------------------------------------------------------------
+
+
+def add(kind: str, payload: dict) -> None:
+    """Queue work to be done once the current transaction commits (forgotten on rollback)."""
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback before any SQL still forgets the row
+    session.info.setdefault(_NEW_KEY, []).append({"kind": kind, "payload": payload})
+
+
+@event.listens_for(Session, "before_commit")
+def _insert_new_rows(session: Session) -> None:
+    new = session.info.pop(_NEW_KEY, None)
+    if not new:
+        return
+    now = utcnow()
+    rows = [{**row, "created_at": now, "next_attempt_at": now, "attempts": 0} for row in new]
+    ids = session.scalars(
+        sa.insert(OutboxItem).returning(OutboxItem.id, sort_by_parameter_order=True), rows
+    ).all()
+    session.info.setdefault(_WRITTEN_KEY, []).extend(ids)
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch_written_rows(session: Session) -> None:
+    ids = session.info.pop(_WRITTEN_KEY, None)
+    if ids:
+        dispatch(ids)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, previous_transaction) -> None:
+    if not previous_transaction.nested:
+        session.info.pop(_NEW_KEY, None)
+        session.info.pop(_WRITTEN_KEY, None)
+
+
+def dispatch(ids: list[int]) -> None:
+    """Hand newly committed rows on: enqueue for Celery, or do them now in this process."""
+    if current_app.config.get("CELERY_BROKER_URL"):
+        from lms.core import jobs
+
+        jobs.enqueue_drain(len(ids))
+    else:
+        drain(ids=ids)
+
+
+# -- processing -------------------------------------------------------------------------
+
+
+def _due(now: datetime):
+    return sa.and_(
+        OutboxItem.done_at.is_(None),
+        OutboxItem.failed_at.is_(None),
+        OutboxItem.next_attempt_at <= now,
+        sa.or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until <= now),
+    )
+
+
+@dataclass
+class Claimed:
+    """A row taken by this worker: plain values, so that no transaction stays open while its
+    work runs (on SQLite an open write transaction would block every request meanwhile)."""
+
+    id: int
+    kind: str
+    payload: dict
+    attempts: int  # including this one
+
+
+def _claim(session: Session, item_id: int | None = None) -> Claimed | None:
+    """Take the next due row (or the given one, if due) for this worker, committed."""
+    now = utcnow()
+    pick = (
+        sa.select(OutboxItem.id, OutboxItem.kind, OutboxItem.payload, OutboxItem.attempts)
+        .where(_due(now))
+        .order_by(OutboxItem.id)
+        .limit(1)
+    )
+    if item_id is not None:
+        pick = pick.where(OutboxItem.id == item_id)
+    if session.get_bind().dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    row = session.execute(pick).first()
+    if row is None:
+        session.rollback()
+        return None
+    lease = current_app.config["OUTBOX_LEASE"]
+    # Conditional: should two processes pick the same row, one claim wins.
+    claimed = session.execute(
+        sa.update(OutboxItem)
+        .where(OutboxItem.id == row.id, _due(now))
+        .values(locked_until=now + lease, attempts=OutboxItem.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    if claimed.rowcount != 1:
+        return None
+    return Claimed(row.id, row.kind, dict(row.payload), row.attempts + 1)
+
+
+def _backoff(attempts: int):
+    return current_app.config["OUTBOX_RETRY_BASE"] * (2 ** max(0, attempts - 1))
+
+
+def _run(session: Session, item: Claimed) -> bool:
+    """Carry out one claimed row and commit its outcome. True if it is done."""
+    fn = _handlers.get(item.kind)
+    outcome: dict = {"locked_until": None}
+    try:
+        if fn is None:
+            raise PermanentError(f"no handler for outbox rows of kind {item.kind!r}")
+        note = fn(session, dict(item.payload))
+    except PermanentError as exc:
+        outcome.update(failed_at=utcnow(), last_error=_describe(exc))
+        log.error("outbox row %s (%s) failed for good: %s", item.id, item.kind, _describe(exc))
+    except Exception as exc:  # noqa: BLE001 (any failure is recorded and retried)
+        outcome["last_error"] = _describe(exc)
+        if item.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+            outcome["failed_at"] = utcnow()
+            log.error(
+                "outbox row %s (%s) failed after %s attempts: %s",
+                item.id,
+                item.kind,
+                item.attempts,
+                outcome["last_error"],
+            )
+        else:
+            outcome["next_attempt_at"] = utcnow() + _backoff(item.attempts)
+            log.warning(
+                "outbox row %s (%s) attempt %s failed, next at %s: %s",
+                item.id,
+                item.kind,
+                item.attempts,
+                outcome["next_attempt_at"].isoformat(timespec="seconds"),
+                outcome["last_error"],
+            )
+    else:
+        outcome.update(
+            done_at=utcnow(), note=(note or "")[:200], payload=_scrubbed(item.kind, item.payload)
+        )
+    session.execute(
+        sa.update(OutboxItem)
+        .where(OutboxItem.id == item.id)
+        .values(**outcome)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return "done_at" in outcome
+
+
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+# Payload keys that may carry secrets (a link with a token): dropped once the work is done.
+SECRET_KEYS = frozenset({"body"})
+
+
+def _scrubbed(kind: str, payload: dict) -> dict:
+    return {key: value for key, value in payload.items() if key not in SECRET_KEYS}
+
+
+def _session() -> Session:
+    # A session of its own: this runs after the request's commit (when the request's session
+    # can no longer run SQL) and in workers. In the test suite the engine is a connection whose
+    # outer transaction never commits; joining it with savepoints keeps that working.
+    bind = db.engine
+    if isinstance(bind, sa.Engine) and bind.dialect.name == "sqlite":
+        # Every transaction here writes: take SQLite's write lock at BEGIN, so that a busy
+        # database is waited for (busy timeout) instead of failing when a read turns into a
+        # write (see lms.core.db).
+        bind = bind.execution_options(lms_begin_immediate=True)
+    return Session(bind=bind, join_transaction_mode="create_savepoint")
+
+
+def drain(ids: Iterable[int] | None = None, limit: int | None = None) -> int:
+    """Process due rows (only ``ids`` if given) until none is left or ``limit`` are done.
+    Returns how many rows were processed (done or not)."""
+    processed = 0
+    with _session() as session:
+        if ids is not None:
+            for item_id in ids:
+                item = _claim(session, item_id)
+                if item is not None:
+                    _run(session, item)
+                    processed += 1
+            return processed
+        while limit is None or processed < limit:
+            item = _claim(session)
+            if item is None:
+                break
+            _run(session, item)
+            processed += 1
+    return processed
+
+
+def count_due() -> int:
+    with _session() as session:
+        return session.scalar(sa.select(sa.func.count()).where(_due(utcnow())))
+
+
+@dataclass
+class OutboxStats:
+    pending: int  # not done, not failed (due now or waiting for a retry)
+    waiting: int  # of those, failed at least once and waiting for their next attempt
+    failed: int
+    done: int
+    last_errors: list[tuple[int, str, int, str]]  # id, kind, attempts, error
+
+
+def stats(errors: int = 10) -> OutboxStats:
+    with _session() as session:
+        open_ = sa.and_(OutboxItem.done_at.is_(None), OutboxItem.failed_at.is_(None))
+        count = sa.func.count(OutboxItem.id)
+        pending = session.scalar(sa.select(count).where(open_))
+        waiting = session.scalar(sa.select(count).where(open_, OutboxItem.last_error.is_not(None)))
+        failed = session.scalar(sa.select(count).where(OutboxItem.failed_at.is_not(None)))
+        done = session.scalar(sa.select(count).where(OutboxItem.done_at.is_not(None)))
+        last = session.execute(
+            sa.select(OutboxItem.id, OutboxItem.kind, OutboxItem.attempts, OutboxItem.last_error)
+            .where(OutboxItem.done_at.is_(None), OutboxItem.last_error.is_not(None))
+            .order_by(OutboxItem.id.desc())
+            .limit(errors)
+        ).all()
+        return OutboxStats(pending, waiting, failed, done, [tuple(row) for row in last])
+
+
+def retry_now() -> int:
+    """Make failed and waiting rows due now (failed ones get a fresh set of attempts)."""
+    with _session() as session:
+        changed = session.execute(
+            sa.update(OutboxItem)
+            .where(OutboxItem.done_at.is_(None))
+            .where(sa.or_(OutboxItem.failed_at.is_not(None), OutboxItem.last_error.is_not(None)))
+            .values(
+                next_attempt_at=utcnow(),
+                locked_until=None,
+                attempts=sa.case((OutboxItem.failed_at.is_not(None), 0), else_=OutboxItem.attempts),
+                failed_at=None,
+            )
+        ).rowcount
+        session.commit()
+    return changed
