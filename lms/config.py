@@ -74,6 +74,8 @@ MAIL_SMTP_PASSWORD = None
 MAIL_SMTP_STARTTLS = False
 MAIL_SMTP_SSL = False
 MAIL_SMTP_TIMEOUT = 10
+# The name this server gives in EHLO; None: BASE_URL's host.
+MAIL_SMTP_LOCAL_HOSTNAME = None
 
 # Background work (lms.core.outbox, lms.core.jobs). Without a broker the outbox is drained in
 # the web process right after each commit; with one (redis://host:6379/1), Celery workers

@@ -15,6 +15,7 @@ finds its work no longer makes sense (an invitation revoked before its mail went
 note: the row is done and nothing happened.
 """
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -25,11 +26,14 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from lms.core.db import utcnow
+from lms.core.db import UTCDateTime, utcnow
 from lms.core.extensions import db
 
 log = logging.getLogger(__name__)
 
+# Rows a worker claims at once: few enough that a killed worker delays little (the rest wait
+# for their claim to lapse), many enough that claiming costs little per row.
+CLAIM_BATCH = 20
 _NEW_KEY = "lms_outbox_new"  # rows queued by add(), inserted before the commit
 _WRITTEN_KEY = "lms_outbox_written"  # ids inserted in this transaction, dispatched after it
 
@@ -156,7 +160,7 @@ def dispatch(ids: list[int]) -> None:
 # -- processing -------------------------------------------------------------------------
 
 
-def _due(now: datetime):
+def _due(now):
     return sa.and_(
         OutboxItem.done_at.is_(None),
         OutboxItem.failed_at.is_(None),
@@ -176,35 +180,46 @@ class Claimed:
     attempts: int  # including this one
 
 
-def _claim(session: Session, item_id: int | None = None) -> Claimed | None:
-    """Take the next due row (or the given one, if due) for this worker, committed."""
+@functools.cache
+def _claim_statements(dialect: str) -> tuple[sa.Update, sa.Update]:
+    """(claim the next due rows, claim these due rows), built once with bind parameters:
+    building them cost more than running them. Both take rows only if they are still due,
+    so two workers never hold the same row."""
+    now = sa.bindparam("b_now", type_=UTCDateTime())
+    due = _due(now)
+    pick = sa.select(OutboxItem.id).where(due).order_by(OutboxItem.id).limit(sa.bindparam("b_n"))
+    if dialect == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)  # rows another worker holds are skipped
+
+    def claim(where):
+        return (
+            sa.update(OutboxItem.__table__)
+            .where(where, due)
+            .values(locked_until=sa.bindparam("b_until"), attempts=OutboxItem.attempts + 1)
+            .returning(OutboxItem.id, OutboxItem.kind, OutboxItem.payload, OutboxItem.attempts)
+        )
+
+    return (
+        claim(OutboxItem.id.in_(pick.scalar_subquery())),
+        claim(OutboxItem.id.in_(sa.bindparam("b_ids", expanding=True))),
+    )
+
+
+def _claim(session: Session, ids: list[int] | None = None, n: int = 1) -> list[Claimed]:
+    """Take up to ``n`` due rows (or those of ``ids`` that are due) for this worker, committed.
+    A killed worker's rows are taken again once their claim lapses."""
     now = utcnow()
-    pick = (
-        sa.select(OutboxItem.id, OutboxItem.kind, OutboxItem.payload, OutboxItem.attempts)
-        .where(_due(now))
-        .order_by(OutboxItem.id)
-        .limit(1)
-    )
-    if item_id is not None:
-        pick = pick.where(OutboxItem.id == item_id)
-    if session.get_bind().dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
-    row = session.execute(pick).first()
-    if row is None:
-        session.rollback()
-        return None
-    lease = current_app.config["OUTBOX_LEASE"]
-    # Conditional: should two processes pick the same row, one claim wins.
-    claimed = session.execute(
-        sa.update(OutboxItem)
-        .where(OutboxItem.id == row.id, _due(now))
-        .values(locked_until=now + lease, attempts=OutboxItem.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
+    next_rows, these_rows = _claim_statements(session.get_bind().dialect.name)
+    params = {"b_now": now, "b_until": now + current_app.config["OUTBOX_LEASE"]}
+    if ids is None:
+        rows = session.execute(next_rows, {**params, "b_n": n}).all()
+    else:
+        rows = session.execute(these_rows, {**params, "b_ids": ids}).all()
     session.commit()
-    if claimed.rowcount != 1:
-        return None
-    return Claimed(row.id, row.kind, dict(row.payload), row.attempts + 1)
+    return sorted(
+        (Claimed(row.id, row.kind, dict(row.payload), row.attempts) for row in rows),
+        key=lambda item: item.id,
+    )
 
 
 def _backoff(attempts: int):
@@ -248,10 +263,7 @@ def _run(session: Session, item: Claimed) -> bool:
             done_at=utcnow(), note=(note or "")[:200], payload=_scrubbed(item.kind, item.payload)
         )
     session.execute(
-        sa.update(OutboxItem)
-        .where(OutboxItem.id == item.id)
-        .values(**outcome)
-        .execution_options(synchronize_session=False)
+        sa.update(OutboxItem.__table__).where(OutboxItem.id == item.id).values(**outcome)
     )
     session.commit()
     return "done_at" in outcome
@@ -284,22 +296,25 @@ def _session() -> Session:
 
 def drain(ids: Iterable[int] | None = None, limit: int | None = None) -> int:
     """Process due rows (only ``ids`` if given) until none is left or ``limit`` are done.
-    Returns how many rows were processed (done or not)."""
+    Returns how many rows were processed (done or not). Rows are claimed a few at a time and
+    each outcome is committed before the next row's work starts."""
     processed = 0
     with _session() as session:
-        if ids is not None:
-            for item_id in ids:
-                item = _claim(session, item_id)
-                if item is not None:
-                    _run(session, item)
-                    processed += 1
-            return processed
+        wanted = None if ids is None else list(ids)
         while limit is None or processed < limit:
-            item = _claim(session)
-            if item is None:
-                break
-            _run(session, item)
-            processed += 1
+            if wanted is not None:
+                if not wanted:
+                    break
+                batch, wanted = wanted[:CLAIM_BATCH], wanted[CLAIM_BATCH:]
+                items = _claim(session, ids=batch)
+            else:
+                n = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - processed)
+                items = _claim(session, n=n)
+                if not items:
+                    break
+            for item in items:
+                _run(session, item)
+                processed += 1
     return processed
 
 
