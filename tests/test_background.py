@@ -60,7 +60,7 @@ class Stack:
     """gunicorn and Celery workers sharing one database, broker and SMTP server."""
 
     def __init__(self, url: str, redis_url: str, smtp: SmtpSink, folder: Path):
-        self.url, self.smtp, self.folder = url, smtp, folder
+        self.url, self.folder = url, folder
         self.env = {
             **os.environ,
             "LMS_ENV": "production",
@@ -71,10 +71,10 @@ class Stack:
             "LMS_CELERY_BROKER_URL": redis_url,
             "LMS_MAIL_BACKEND": "smtp",
             "LMS_MAIL_SMTP_HOST": "127.0.0.1",
-            "LMS_MAIL_SMTP_PORT": str(smtp.port),
+            "LMS_MAIL_SMTP_PORT": str(smtp.port),  # the workers get the test's own server
             "LMS_MAIL_SMTP_TIMEOUT": "2",
             # Fast clocks, so that retries, lapsed claims and the sweep happen within a test.
-            "LMS_OUTBOX_RETRY_BASE": "1",
+            "LMS_OUTBOX_RETRY_BASE": "0.2",
             "LMS_OUTBOX_LEASE": "3",
             "LMS_OUTBOX_SWEEP_SECONDS": "1",
             "LMS_OUTBOX_BATCH": "50",
@@ -106,6 +106,21 @@ class Stack:
             [BIN / "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
         )
         wait_for(f"http://127.0.0.1:{self.port}/healthz", timeout=60)
+
+    def use_smtp(self, smtp: SmtpSink) -> None:
+        """Workers started from now on send to ``smtp`` (gunicorn only enqueues)."""
+        self.smtp = smtp
+        self.env["LMS_MAIL_SMTP_PORT"] = str(smtp.port)
+
+    def stop_workers(self):
+        for worker in self.workers:
+            if worker.poll() is None:
+                worker.terminate()
+                try:
+                    worker.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+        self.workers = []
 
     def start_worker(self) -> subprocess.Popen:
         # One process (solo pool) with beat embedded: SIGKILL takes all of it down at once.
@@ -180,7 +195,8 @@ def seed_organization(url: str, slug: str, seats: int) -> str:
     return raw
 
 
-def outbox_counts(url: str) -> dict:
+def outbox_counts(url: str, after_id: int = 0) -> dict:
+    """Done, pending and failed-at-least-once outbox rows with an id above ``after_id``."""
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
@@ -188,19 +204,24 @@ def outbox_counts(url: str) -> dict:
                 sa.text(
                     "SELECT count(*) FILTER (WHERE done_at IS NOT NULL), "
                     "count(*) FILTER (WHERE done_at IS NULL AND failed_at IS NULL), "
-                    "count(*) FILTER (WHERE last_error IS NOT NULL) FROM outbox"
-                )
+                    "count(*) FILTER (WHERE last_error IS NOT NULL), "
+                    "coalesce(max(id), 0) FROM outbox WHERE id > :after"
+                ),
+                {"after": after_id},
             ).one()
     finally:
         engine.dispose()
-    return {"done": rows[0], "pending": rows[1], "with_error": rows[2]}
+    return {"done": rows[0], "pending": rows[1], "with_error": rows[2], "last_id": rows[3]}
 
 
-@pytest.fixture
-def stack(backend, fresh_database_url, redis_url, tmp_path):
-    smtp = SmtpSink(free_port()).start()
+@pytest.fixture(scope="module")
+def web(backend, fresh_database_url, redis_url, tmp_path_factory):
+    """One database, migrated, and gunicorn serving it, for the module's tests (each test has
+    its own organization, SMTP server and workers)."""
+    folder = tmp_path_factory.mktemp(f"background-{backend}")
+    placeholder = SmtpSink(free_port())
     with fresh_database_url(f"lms_bg_{uuid.uuid4().hex[:8]}") as url:
-        stack = Stack(url, redis_url, smtp, tmp_path)
+        stack = Stack(url, redis_url, placeholder, folder)
         stack.run("db", "upgrade")
         try:
             stack.start_web()
@@ -210,7 +231,17 @@ def stack(backend, fresh_database_url, redis_url, tmp_path):
             raise
         finally:
             stack.stop()
-            smtp.stop()
+
+
+@pytest.fixture
+def stack(web):
+    smtp = SmtpSink(free_port()).start()
+    web.use_smtp(smtp)
+    try:
+        yield web
+    finally:
+        web.stop_workers()
+        smtp.stop()
 
 
 def emails(prefix: str, count: int) -> list[str]:
@@ -219,6 +250,7 @@ def emails(prefix: str, count: int) -> list[str]:
 
 def test_a_csv_of_200_is_answered_at_once_and_200_mails_arrive(stack):
     token = seed_organization(stack.url, "bg-one", 200)
+    start = outbox_counts(stack.url)["last_id"]
     stack.start_worker()
     stack.start_worker()
     wanted = emails("r", 200)
@@ -229,7 +261,8 @@ def test_a_csv_of_200_is_answered_at_once_and_200_mails_arrive(stack):
         time.sleep(1.5)  # nothing more arrives: each mail exactly once
         assert sorted(stack.smtp.recipients()) == wanted
         assert "/invitations/" in stack.smtp.messages[0].get_content()
-        assert outbox_counts(stack.url) == {"done": 200, "pending": 0, "with_error": 0}
+        counts = outbox_counts(stack.url, start)
+        assert (counts["done"], counts["pending"], counts["with_error"]) == (200, 0, 0)
     except Exception:
         stack.dump_logs()
         raise
@@ -237,6 +270,7 @@ def test_a_csv_of_200_is_answered_at_once_and_200_mails_arrive(stack):
 
 def test_smtp_down_during_a_csv_delays_mail_and_loses_none(stack):
     token = seed_organization(stack.url, "bg-down", 30)
+    start = outbox_counts(stack.url)["last_id"]
     stack.smtp.stop()
     stack.start_worker()
     wanted = emails("d", 30)
@@ -244,10 +278,10 @@ def test_smtp_down_during_a_csv_delays_mail_and_loses_none(stack):
         report, _ = stack.import_csv(token, "bg-down", wanted)
         assert len(report["rows"]) == 30
         deadline = time.monotonic() + 30
-        while outbox_counts(stack.url)["with_error"] < 30:  # every row tried and failed
-            assert time.monotonic() < deadline, outbox_counts(stack.url)
+        while outbox_counts(stack.url, start)["with_error"] < 30:  # every row tried and failed
+            assert time.monotonic() < deadline, outbox_counts(stack.url, start)
             time.sleep(0.2)
-        assert outbox_counts(stack.url)["pending"] == 30
+        assert outbox_counts(stack.url, start)["pending"] == 30
         stack.smtp.start()
         assert stack.smtp.wait_for(30, timeout=60) == 30
         time.sleep(1.5)
