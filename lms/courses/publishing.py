@@ -9,6 +9,7 @@ from lms.courses.models import Course, CourseVersion
 
 
 def publish_version(course: Course, version: CourseVersion, versions) -> None:
+    """Make ``version`` the published one of ``versions`` (all of the course's)."""
     for other in versions:
         if other.is_published and other.id != version.id:
             other.is_published = False
