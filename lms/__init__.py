@@ -193,11 +193,11 @@ def register_extensions(app: Flask) -> None:
 
     # Later packages plug into earlier ones here, so that imports only point one way.
     from lms.courses import services as course_services
-    from lms.memberships import invitations
+    from lms.memberships import acceptance, invitations
 
     invitations.known_courses = course_services.published_slugs
     # Connecting twice (one app per test) is harmless: blinker keeps one connection.
-    invitations.invitation_accepted.connect(_enroll_on_acceptance, weak=False)
+    acceptance.invitation_accepted.connect(_enroll_on_acceptance, weak=False)
     account_services.profile_renamed.connect(_rename_learner, weak=False)
 
 

@@ -54,7 +54,3 @@ class TokenForm(FlaskForm):
     expires_on = DateField(
         "Expires on (optional)", validators=[Optional()], description="Leave empty for no expiry."
     )
-
-
-class EmptyForm(FlaskForm):
-    """A form with only the CSRF token, for buttons such as log out and revoke."""

@@ -1,10 +1,14 @@
-"""Password strength rules, shared by the API schemas, the HTML forms and the services."""
+"""Password strength rules, shared by the API schemas, the HTML forms and the services; and
+how a password is stored."""
 
 import string
 from functools import cache
 from importlib.resources import files
 
 from flask import current_app
+from werkzeug.security import generate_password_hash
+
+from lms.core.errors import RuleViolation
 
 MAX_LENGTH = 128
 
@@ -33,3 +37,13 @@ def password_problems(password: str, email: str | None = None) -> list[str]:
     if len(local_part) >= 4 and local_part in lowered:
         return ["The password must not be based on your email address."]
     return []
+
+
+def check_password_rules(password: str, email: str | None, field: str = "password") -> None:
+    problems = password_problems(password, email)
+    if problems:
+        raise RuleViolation("The password is not strong enough.", errors={field: problems})
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])

@@ -11,7 +11,7 @@ Two limits guard the login routes (the API's and the page's):
 
 from flask import current_app, request
 
-from lms.accounts.services import normalize_email
+from lms.accounts.users import normalize_email
 from lms.core.extensions import limiter
 
 TOO_MANY_FAILURES = "Too many failed logins for this account. Wait a minute and try again."

@@ -9,7 +9,6 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from lms.accounts import services
 from lms.accounts.forms import (
-    EmptyForm,
     LoginForm,
     PasswordChangeForm,
     PasswordResetForm,
@@ -20,7 +19,8 @@ from lms.accounts.forms import (
 )
 from lms.accounts.throttling import failed_logins_limit
 from lms.core.errors import DomainError
-from lms.core.extensions import db, limiter
+from lms.core.extensions import limiter
+from lms.core.forms import EmptyForm, show_error
 from lms.core.security import login_attempts_limit
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -39,16 +39,6 @@ def _safe_next(default: str) -> str:
     return default
 
 
-def _form_error(form, exc: DomainError):
-    """Attach a service error to the form's fields (or the form) for display."""
-    form.form_errors.append(exc.message)
-    for field_name, messages in (exc.errors or {}).items():
-        field = getattr(form, field_name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + list(messages)
-    return exc.code
-
-
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(login_attempts_limit, methods=["POST"])
 def register():
@@ -58,7 +48,7 @@ def register():
         try:
             user = services.self_register(form.email.data, form.password.data, form.name.data)
         except DomainError as exc:
-            status = _form_error(form, exc)
+            status = show_error(form, exc)
         else:
             login_user(user)
             flash(
@@ -81,7 +71,7 @@ def login():
         try:
             user = services.authenticate(form.email.data, form.password.data)
         except DomainError as exc:
-            status = _form_error(form, exc)
+            status = show_error(form, exc)
         else:
             login_user(user)
             return redirect(_safe_next(url_for("accounts.account")))
@@ -122,7 +112,7 @@ def password_reset(token: str):
         try:
             services.reset_password(token, form.password.data)
         except DomainError as exc:
-            status = _form_error(form, exc)
+            status = show_error(form, exc)
         else:
             flash(f"{SESSIONS_ENDED_NOTICE} Log in with the new one.", "success")
             return redirect(url_for("accounts.login"))
@@ -167,7 +157,7 @@ def resend_verification_email():
 
 def _account_page(status=200, **forms):
     user = current_user._get_current_object()
-    tokens = db.session.scalars(services.list_api_tokens(user).limit(100)).all()
+    tokens = services.api_tokens(user)
     context = {
         "profile_form": ProfileForm(name=user.name, formdata=None),
         "password_form": PasswordChangeForm(formdata=None),
@@ -208,7 +198,7 @@ def change_password():
     try:
         services.change_password(user, form.current_password.data, form.new_password.data)
     except DomainError as exc:
-        return _account_page(_form_error(form, exc), password_form=form)
+        return _account_page(show_error(form, exc), password_form=form)
     login_user(user)
     flash(SESSIONS_ENDED_NOTICE, "success")
     return redirect(url_for("accounts.account"))
@@ -226,7 +216,7 @@ def create_token():
     try:
         token, raw = services.create_api_token(current_user, form.name.data, expires_at)
     except DomainError as exc:
-        return _account_page(_form_error(form, exc), token_form=form)
+        return _account_page(show_error(form, exc), token_form=form)
     # Shown once, on this page, and never again.
     return _account_page(201, new_token={"name": token.name, "token": raw})
 

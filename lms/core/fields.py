@@ -6,9 +6,8 @@ from datetime import UTC
 from marshmallow import ValidationError, fields, validate
 
 from lms.core.inputs import MAX_ID
+from lms.core.patterns import COUNTRY_CODE, SLUG
 from lms.core.text import clean_line, clean_text
-
-SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
 class FullMatch(validate.Regexp):
@@ -23,7 +22,11 @@ class FullMatch(validate.Regexp):
 
 
 def slug(error: str = "Use lowercase letters, digits and hyphens.") -> FullMatch:
-    return FullMatch(SLUG_PATTERN, error=error)
+    return FullMatch(SLUG, error=error)
+
+
+def country_code(error: str = "Use a two-letter ISO country code.") -> FullMatch:
+    return FullMatch(COUNTRY_CODE, error=error)
 
 
 class Line(fields.String):

@@ -1,9 +1,27 @@
-"""Shared WTForms validators: the HTML forms apply the same text rules as the API's schemas
-(``lms.core.inputs``)."""
+"""What every HTML form shares: the button form, the validators that apply the API's rules
+(``lms.core.inputs``, the schemas' own fields), and showing a service's error on a form."""
 
-from wtforms.validators import Regexp, StopValidation, ValidationError
+import marshmallow as ma
+from flask_wtf import FlaskForm
+from wtforms.validators import StopValidation
 
+from lms.core.errors import DomainError
 from lms.core.text import clean_line, clean_text
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons such as log out and revoke."""
+
+
+def show_error(form: FlaskForm, exc: DomainError) -> int:
+    """Show a service's error on the form: its message above the fields, and its per-field
+    messages at the fields they name. Returns the status the page answers with."""
+    form.form_errors.append(exc.message)
+    for field_name, messages in (exc.errors or {}).items():
+        field = getattr(form, field_name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + list(messages)
+    return exc.code
 
 
 class _Cleaned:
@@ -39,9 +57,22 @@ class Text(_Cleaned):
         super().__init__(required)
 
 
-class FullMatch(Regexp):
-    """``Regexp`` that the whole value must match (Python's ``$`` allows a final newline)."""
+class SchemaField:
+    """Checks a form field by a field of an API schema, so that a page and the API apply one
+    rule (a slug's pattern, a website's schemes) and store the same value: ``field.data``
+    becomes the schema field's result. Put ``Optional()`` before it for an optional field."""
 
-    def __call__(self, form, field, message=None):
-        if self.regex.fullmatch(field.data or "") is None:
-            raise ValidationError(message or self.message or field.gettext("Invalid input."))
+    def __init__(self, schema: type[ma.Schema], name: str):
+        self.schema, self.name = schema, name
+        self._field = None
+
+    def __call__(self, form, field):
+        if self._field is None:
+            self._field = self.schema().fields[self.name]
+        try:
+            field.data = self._field.deserialize(field.data)
+        except ma.ValidationError as exc:
+            messages = exc.messages
+            if isinstance(messages, dict):
+                messages = [m for texts in messages.values() for m in texts]
+            raise StopValidation(" ".join(str(m) for m in messages)) from None

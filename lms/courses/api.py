@@ -1,11 +1,11 @@
 """JSON API: the course catalog, outlines, lessons; import and publishing for admins."""
 
-from flask import current_app, request
+from flask import current_app
 from flask_login import current_user
 
 from lms.core.api import Blueprint, SQLAlchemyPage
 from lms.core.auth import authenticated_user, platform_admin_required
-from lms.core.errors import PayloadTooLarge
+from lms.core.uploads import read_upload
 from lms.courses import services
 from lms.courses.schemas import (
     CourseListQuery,
@@ -72,10 +72,6 @@ def get_lesson(query, slug, lesson_slug):
 def import_course(query, files):
     """Import a course from a .zip or .tar.gz upload (all or nothing; same content: no change)"""
     limit = current_app.config["COURSE_ARCHIVE_MAX_BYTES"]
-    if (request.content_length or 0) > limit:
-        raise PayloadTooLarge(f"Course archives are limited to {limit // 2**20} MB.")
-    data = files["archive"].read(limit + 1)
-    if len(data) > limit:
-        raise PayloadTooLarge(f"Course archives are limited to {limit // 2**20} MB.")
+    data = read_upload(files["archive"], limit, "Course archives")
     result = services.import_course_archive(data, authenticated_user(), query["publish"])
     return result, 201 if result.created else 200

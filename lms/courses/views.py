@@ -3,7 +3,6 @@
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 
-from lms.core.extensions import db
 from lms.core.inputs import MAX_ID, query_int
 from lms.courses import services
 
@@ -18,9 +17,10 @@ def _version() -> int | None:
 @bp.get("/courses")
 def catalog():
     topic = request.args.get("topic") or None
-    versions = db.session.scalars(services.catalog_query(topic).limit(100)).all()
-    topics = sorted({t for v in versions for t in v.topics}) if not topic else [topic]
-    return render_template("courses/catalog.html", versions=versions, topic=topic, topics=topics)
+    page = services.catalog_page(topic)
+    return render_template(
+        "courses/catalog.html", versions=page.versions, topic=topic, topics=page.topics
+    )
 
 
 @bp.get("/courses/<slug>")

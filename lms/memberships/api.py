@@ -1,12 +1,12 @@
 """JSON API: organizations, membership and seat grants, members, invitations, CSV enrollment."""
 
-from flask import current_app, request
+from flask import current_app
 from flask_login import current_user, login_user
 
 from lms.core.api import Blueprint, SQLAlchemyPage
 from lms.core.auth import authenticated_user, login_required, platform_admin_required
-from lms.core.errors import PayloadTooLarge
-from lms.memberships import invitations, services
+from lms.core.uploads import read_upload
+from lms.memberships import acceptance, csv_enrollment, invitations, services
 from lms.memberships.schemas import (
     AcceptIn,
     AcceptOut,
@@ -191,13 +191,8 @@ def revoke_invitation(slug, code):
 def import_invitations(query, files, slug):
     """Invite from a CSV (email,name,role,courses); every row gets a result; ?dry_run=true"""
     organization = _org(slug, admin=True)
-    limit = current_app.config["INVITATION_CSV_MAX_BYTES"]
-    if (request.content_length or 0) > limit + 64 * 1024:
-        raise PayloadTooLarge(f"CSV files are limited to {limit // 2**20} MB.")
-    data = files["file"].read(limit + 1)
-    if len(data) > limit:
-        raise PayloadTooLarge(f"CSV files are limited to {limit // 2**20} MB.")
-    report = invitations.import_csv(
+    data = read_upload(files["file"], current_app.config["INVITATION_CSV_MAX_BYTES"], "CSV files")
+    report = csv_enrollment.import_csv(
         organization, authenticated_user(), data, dry_run=query["dry_run"]
     )
     return report
@@ -214,7 +209,7 @@ def accept_invitation(data, token):
     sessions are logged out and its API tokens revoked (`claimed_account` is true).
     """
     user = current_user._get_current_object() if current_user.is_authenticated else None
-    acceptance = invitations.accept_invitation(token, user, **data)
-    if acceptance.created_account or acceptance.claimed_account:
-        login_user(acceptance.user)
-    return acceptance
+    accepted = acceptance.accept_invitation(token, user, **data)
+    if accepted.created_account or accepted.claimed_account:
+        login_user(accepted.user)
+    return accepted

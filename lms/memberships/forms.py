@@ -20,8 +20,9 @@ from wtforms.validators import (
 )
 
 from lms.accounts.forms import strong_password
-from lms.core.forms import FullMatch, Line, Text
+from lms.core.forms import Line, SchemaField, Text
 from lms.memberships.models import OrganizationKind
+from lms.memberships.schemas import OrganizationIn
 
 ROLES = [
     SelectChoice("learner", "Learner (takes a seat)"),
@@ -30,15 +31,12 @@ ROLES = [
 
 
 class OrganizationForm(FlaskForm):
+    """The API's ``OrganizationIn`` as a page: slug, country, website and contact email are
+    checked by the schema's own fields, so the page and the API accept the same values."""
+
     slug = StringField(
         "Short name (in addresses)",
-        validators=[
-            InputRequired(),
-            Length(min=2, max=60),
-            FullMatch(
-                r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Use lowercase letters, digits and hyphens."
-            ),
-        ],
+        validators=[InputRequired(), SchemaField(OrganizationIn, "slug")],
     )
     name = StringField("Name", validators=[Line(), Length(max=200)])
     kind = SelectField(
@@ -51,10 +49,16 @@ class OrganizationForm(FlaskForm):
     )
     country = StringField(
         "Country (two-letter code)",
-        validators=[Optional(), FullMatch(r"^[A-Z]{2}$", message="Use a code such as DE or US.")],
+        validators=[Optional(), SchemaField(OrganizationIn, "country")],
     )
-    website = StringField("Website", validators=[Line(required=False), Length(max=300)])
-    contact_email = EmailField("Contact email", validators=[Optional(), Email()])
+    website = StringField(
+        "Website",
+        validators=[Optional(), Line(required=False), SchemaField(OrganizationIn, "website")],
+        description="An http:// or https:// address.",
+    )
+    contact_email = EmailField(
+        "Contact email", validators=[Optional(), SchemaField(OrganizationIn, "contact_email")]
+    )
 
     def data_for_service(self) -> dict:
         return {

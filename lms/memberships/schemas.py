@@ -4,7 +4,7 @@ from marshmallow import fields, validate
 
 from lms.core.api import InputSchema, OutputSchema, QuerySchema
 from lms.core.db import utcnow
-from lms.core.fields import FullMatch, Line, Text, UtcDateTime, slug
+from lms.core.fields import Line, Text, UtcDateTime, country_code, slug
 from lms.memberships.models import MemberRole, OrganizationKind
 
 SLUG = slug("Use lowercase letters, digits, hyphens.")
@@ -12,7 +12,12 @@ ROLE = validate.OneOf([r.value for r in MemberRole])
 
 
 KINDS = validate.OneOf([k.value for k in OrganizationKind])
-COUNTRY = FullMatch(r"^[A-Z]{2}$", error="Use a two-letter ISO country code.")
+COUNTRY = country_code()
+
+
+def website_url(**kwargs) -> fields.Url:
+    """An organization's website: an http(s) URL that fits its column."""
+    return fields.Url(schemes={"http", "https"}, validate=validate.Length(max=300), **kwargs)
 
 
 class OrganizationIn(InputSchema):
@@ -20,8 +25,10 @@ class OrganizationIn(InputSchema):
     name = Line(required=True, max_length=200)
     kind = fields.String(load_default=OrganizationKind.UNIVERSITY_OSPO.value, validate=KINDS)
     country = fields.String(load_default=None, allow_none=True, validate=COUNTRY)
-    website = fields.Url(load_default=None, allow_none=True, schemes={"http", "https"})
-    contact_email = fields.Email(load_default=None, allow_none=True)
+    website = website_url(load_default=None, allow_none=True)
+    contact_email = fields.Email(
+        load_default=None, allow_none=True, validate=validate.Length(max=254)
+    )
 
 
 class OrganizationPatchIn(InputSchema):
@@ -31,8 +38,8 @@ class OrganizationPatchIn(InputSchema):
     name = Line(max_length=200)
     kind = fields.String(validate=KINDS)
     country = fields.String(allow_none=True, validate=COUNTRY)
-    website = fields.Url(allow_none=True, schemes={"http", "https"})
-    contact_email = fields.Email(allow_none=True)
+    website = website_url(allow_none=True)
+    contact_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
 
 
 class OrganizationOut(OutputSchema):

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, time
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
 
-from lms.accounts.forms import EmptyForm
 from lms.core.errors import DomainError
-from lms.core.extensions import db
+from lms.core.forms import EmptyForm, show_error
 from lms.core.inputs import MAX_PAGE, query_int
-from lms.memberships import invitations, services
+from lms.core.uploads import read_upload
+from lms.memberships import acceptance, csv_enrollment, invitations, reads, services
 from lms.memberships.forms import (
     AcceptForm,
     CsvForm,
@@ -23,8 +23,6 @@ from lms.memberships.forms import (
 
 bp = Blueprint("memberships", __name__, template_folder="templates")
 
-PAGE_SIZE = 50
-
 
 def _org(slug: str, admin: bool = True):
     return services.get_organization(slug, current_user._get_current_object(), admin=admin)
@@ -36,20 +34,17 @@ def _require_platform_admin():
 
 
 def _dashboard(organization, status=200, **forms):
-    summary = services.seat_summary(organization)
     search = request.args.get("q", "").strip()
     page = query_int("page", 1, maximum=MAX_PAGE)
-    stmt = services.members_query(organization, search=search or None)
-    members = db.session.scalars(stmt.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
-    pending = db.session.scalars(invitations.invitations_query(organization).limit(200)).all()
+    dashboard = reads.organization_dashboard(organization, search=search, page=page)
     context = {
         "organization": organization,
-        "summary": summary,
-        "members": members[:PAGE_SIZE],
-        "has_next": len(members) > PAGE_SIZE,
+        "summary": dashboard.summary,
+        "members": dashboard.members,
+        "has_next": dashboard.has_next,
         "page": page,
         "search": search,
-        "pending": pending,
+        "pending": dashboard.pending,
         "invite_form": InviteForm(formdata=None),
         "csv_form": CsvForm(formdata=None),
         "button_form": EmptyForm(formdata=None),
@@ -64,7 +59,7 @@ def _dashboard(organization, status=200, **forms):
 @bp.get("/organizations")
 @login_required
 def organization_list():
-    orgs = db.session.scalars(services.organizations_for(current_user).limit(500)).all()
+    orgs = services.list_organizations(current_user)
     if len(orgs) == 1 and not current_user.is_platform_admin:
         return redirect(url_for("memberships.dashboard", slug=orgs[0].slug))
     return render_template(
@@ -77,16 +72,17 @@ def organization_list():
 def create_organization():
     _require_platform_admin()
     form = OrganizationForm()
+    status = 422
     if form.validate_on_submit():
         try:
             organization = services.create_organization(current_user, form.data_for_service())
         except DomainError as exc:
-            form.form_errors.append(exc.message)
+            status = show_error(form, exc)  # a taken slug is 409, as on the API
         else:
             flash(f"{organization.name} is created. Record its seats next.", "success")
             return redirect(url_for("memberships.dashboard", slug=organization.slug))
-    orgs = db.session.scalars(services.organizations_for(current_user).limit(500)).all()
-    return render_template("memberships/organizations.html", organizations=orgs, form=form), 422
+    orgs = services.list_organizations(current_user)
+    return render_template("memberships/organizations.html", organizations=orgs, form=form), status
 
 
 @bp.get("/organizations/<slug>")
@@ -125,13 +121,17 @@ def import_csv(slug: str):
     form = CsvForm()
     if not form.validate_on_submit():
         return _dashboard(organization, 422, csv_form=form)
-    limit = current_app.config["INVITATION_CSV_MAX_BYTES"]
-    data = form.file.data.read(limit + 1)
-    if len(data) > limit:
-        form.file.errors = [f"CSV files are limited to {limit // 2**20} MB."]
-        return _dashboard(organization, 413, csv_form=form)
     try:
-        report = invitations.import_csv(organization, current_user, data, dry_run=form.dry_run.data)
+        data = read_upload(
+            form.file.data, current_app.config["INVITATION_CSV_MAX_BYTES"], "CSV files"
+        )
+    except DomainError as exc:
+        form.file.errors = [exc.message]
+        return _dashboard(organization, exc.code, csv_form=form)
+    try:
+        report = csv_enrollment.import_csv(
+            organization, current_user, data, dry_run=form.dry_run.data
+        )
     except DomainError as exc:
         form.form_errors.append(exc.message)
         for problem in (exc.errors or {}).get("header", []):
@@ -230,12 +230,12 @@ def grants(slug: str):
             return redirect(url_for("memberships.grants", slug=slug))
     elif form.is_submitted():
         status = 422
-    ledger = db.session.scalars(services.grant_ledger(organization).limit(200)).all()
+    page = reads.seat_grants_page(organization)
     return render_template(
         "memberships/grants.html",
         organization=organization,
-        summary=services.seat_summary(organization),
-        ledger=ledger,
+        summary=page.summary,
+        ledger=page.ledger,
         form=form,
     ), status
 
@@ -243,11 +243,11 @@ def grants(slug: str):
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 def accept(token: str):
     try:
-        invitation = invitations.find_invitation(token)
+        invitation = acceptance.find_invitation(token)
     except DomainError as exc:
         return render_template("memberships/invitation_invalid.html", message=exc.message), exc.code
     logged_in = current_user.is_authenticated
-    holder = invitations.account_holding(invitation)
+    holder = acceptance.account_holding(invitation)
     # An unconfirmed account on the address is taken over with a name and a new password.
     claim = holder is not None and not holder.email_verified
     user = current_user._get_current_object() if logged_in else None
@@ -260,18 +260,18 @@ def accept(token: str):
     if form.validate_on_submit():
         try:
             if needs_password:
-                acceptance = invitations.accept_invitation(
+                accepted = acceptance.accept_invitation(
                     token, user, name=form.name.data, password=form.password.data
                 )
             else:
-                acceptance = invitations.accept_invitation(token, user)
+                accepted = acceptance.accept_invitation(token, user)
         except DomainError as exc:
             form.form_errors.append(exc.message)
             status = exc.code
         else:
-            if acceptance.created_account or acceptance.claimed_account:
-                login_user(acceptance.user)
-            if acceptance.claimed_account:
+            if accepted.created_account or accepted.claimed_account:
+                login_user(accepted.user)
+            if accepted.claimed_account:
                 flash(
                     "The account is yours now: its other sessions were logged out and its API "
                     "tokens revoked.",

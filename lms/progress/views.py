@@ -12,9 +12,9 @@ from flask import (
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from lms.accounts.forms import EmptyForm
 from lms.core.errors import DomainError, Forbidden, RuleViolation
 from lms.core.extensions import db
+from lms.core.forms import EmptyForm
 from lms.core.inputs import MAX_PAGE, query_int
 from lms.courses import services as courses
 from lms.courses.models import Course

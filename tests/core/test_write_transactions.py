@@ -60,7 +60,7 @@ def _invite_racers(app) -> list[str]:
         )
         tokens = []
         for n in range(RACERS):
-            invitation, raw = invitations._new_invitation(
+            invitation, raw = invitations.new_invitation(
                 organization, None, f"racer{n}@uni.example", "learner", [], ""
             )
             db.session.add(invitation)

@@ -157,6 +157,15 @@ def test_archive_over_the_size_limit_is_413(admin_client, app, monkeypatch, tmp_
     assert "limited" in body["message"]
 
 
+def test_an_archive_of_exactly_the_limit_is_imported(admin_client, app, monkeypatch, tmp_path, db):
+    # The limit is the file's: the multipart envelope around it does not count against it.
+    archive = zip_folder(make_course(tmp_path))
+    monkeypatch.setitem(app.config, "COURSE_ARCHIVE_MAX_BYTES", len(archive))
+    assert upload(admin_client, archive).status_code == 201
+    monkeypatch.setitem(app.config, "COURSE_ARCHIVE_MAX_BYTES", len(archive) - 1)
+    assert_error_shape(upload(admin_client, archive), 413)
+
+
 def _import_area(app) -> Path:
     return Path(app.instance_path) / "imports"
 

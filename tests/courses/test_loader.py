@@ -201,3 +201,23 @@ def test_a_linked_folder_cannot_pull_in_files_from_outside(tmp_path):
 def test_headings_get_ids_for_links_to_sections(tmp_path):
     spec = load_course(make_course(tmp_path))
     assert '<h2 id="start">Start</h2>' in spec.lessons[1].body_html
+
+
+@pytest.mark.parametrize("field", ["topics", "question id", "choice id"])
+def test_a_slug_with_a_final_newline_is_refused(tmp_path, field):
+    # One slug rule (lms.core.patterns): the whole value must match; "$" alone let "x\n" in.
+    folder = make_course(tmp_path)
+    if field == "topics":
+        course = folder / "course.yaml"
+        course.write_text(course.read_text().replace("[testing, open-source]", '["testing\\n"]'))
+        expected = "'topics' must be a list of slugs"
+    else:
+        quiz = folder / "01-basics" / "03-check-basics.yaml"
+        text = quiz.read_text()
+        if field == "question id":
+            quiz.write_text(text.replace("id: q1", 'id: "q1\\n"', 1))
+            expected = "question 'id' must be a slug"
+        else:
+            quiz.write_text(text.replace("id: a\n", 'id: "a\\n"\n', 1))
+            expected = "choice 'id' must be a short slug"
+    assert any(expected in p for p in problems_of(folder))

@@ -58,6 +58,23 @@ def test_organization_input_is_validated(admin_client, db):
     assert {"slug", "name", "kind", "country"} <= set(body["errors"])
 
 
+def test_a_website_or_contact_email_longer_than_its_column_is_422(admin_client, db):
+    # PostgreSQL refused the row (a 500); the schema now says what the column holds.
+    too_long = {
+        "website": "https://ospo.example/" + "x" * 300,
+        "contact_email": "o" * 250 + "@ospo.example",
+    }
+    for field, value in too_long.items():
+        response = admin_client.post(
+            "/api/v1/organizations", json={"slug": "long", "name": "Long", field: value}
+        )
+        assert field in assert_error_shape(response, 422)["errors"]
+    admin_client.post("/api/v1/organizations", json={"slug": "long", "name": "Long"})
+    for field, value in too_long.items():
+        response = admin_client.patch("/api/v1/organizations/long", json={field: value})
+        assert field in assert_error_shape(response, 422)["errors"]
+
+
 def test_only_platform_admins_create_organizations(user_client, db):
     response = user_client.post("/api/v1/organizations", json={"slug": "mine", "name": "Mine"})
     assert_error_shape(response, 403)

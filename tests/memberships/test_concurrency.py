@@ -43,7 +43,7 @@ def test_fifty_concurrent_acceptances_for_ten_seats(backend, fresh_database_url,
             )
             tokens = []
             for n in range(RACERS):
-                invitation, raw = invitations._new_invitation(
+                invitation, raw = invitations.new_invitation(
                     organization, None, f"racer{n}@uni.example", "learner", [], ""
                 )
                 db.session.add(invitation)
