@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from lms.progress import services
+from lms.progress import signals
 from lms.progress.models import Enrollment, LessonProgress, QuizAttempt
 from tests.accounts.test_api import assert_error_shape
 from tests.conftest import log_in
@@ -154,7 +154,7 @@ def test_a_quiz_cannot_be_marked_complete_by_hand(learner_client, enrollment):
 
 def test_completion_happens_once_when_every_required_item_is_done(learner_client, enrollment, db):
     completed = []
-    services.enrollment_completed.connect(completed.append, weak=False)
+    signals.enrollment_completed.connect(completed.append, weak=False)
     try:
         progress(learner_client, enrollment["id"], "hello")
         attempt(learner_client, enrollment["id"], RIGHT)
@@ -164,7 +164,7 @@ def test_completion_happens_once_when_every_required_item_is_done(learner_client
         progress(learner_client, enrollment["id"], "world")  # optional, after completion
         progress(learner_client, enrollment["id"], "more")
     finally:
-        services.enrollment_completed.disconnect(completed.append)
+        signals.enrollment_completed.disconnect(completed.append)
     assert completed == [enrollment["id"]]
     row = learner_client.get("/api/v1/enrollments").json[0]
     assert row["status"] == "completed" and row["completed_at"]
