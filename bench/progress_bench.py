@@ -113,6 +113,7 @@ def build(url: str, learners: int, token_users: int, workdir: Path) -> dict:
                     "user_id": uid,
                     "role": "learner",
                     "status": "active",
+                    "holds_seat": True,  # an active learner holds a seat (a check constraint)
                     "joined_at": now,
                     "created_at": now,
                     "updated_at": now,
@@ -125,6 +126,7 @@ def build(url: str, learners: int, token_users: int, workdir: Path) -> dict:
                     "user_id": admin.id,
                     "role": "admin",
                     "status": "active",
+                    "holds_seat": False,
                     "joined_at": now,
                     "created_at": now,
                     "updated_at": now,
@@ -452,7 +454,7 @@ def main() -> None:
         env = {
             **os.environ,
             "LMS_ENV": "production",
-            "LMS_SECRET_KEY": "bench",
+            "LMS_SECRET_KEY": "bench-" + "0" * 32,  # production wants 32 bytes or more
             "LMS_SQLALCHEMY_DATABASE_URI": url,
             "LMS_BASE_URL": "http://bench.example",
             "LMS_INSTANCE_PATH": str(workdir / "instance"),

@@ -202,13 +202,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def _enroll_on_acceptance(invitation, member, **extra) -> None:
-    from lms.progress.services import enroll_from_invitation
+    from lms.progress.enrolling import enroll_from_invitation
 
     enroll_from_invitation(invitation, member)
 
 
 def _rename_learner(user, **extra) -> None:
-    from lms.progress.services import rename_learner
+    from lms.progress.enrolling import rename_learner
 
     rename_learner(user)
 

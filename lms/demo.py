@@ -111,25 +111,26 @@ def seed_progress() -> list[str]:
 
     from lms.accounts import services as accounts
     from lms.courses.models import Lesson
-    from lms.progress import services
+    from lms.progress import enrolling, lesson_progress, quizzes
+    from lms.progress.dashboard import lesson_states
 
     lines = []
     for email, course, steps in DEMO_PROGRESS:
         user = accounts.get_user_by_email(email)
-        enrollment, _ = services.enroll(user, course)
+        enrollment, _ = enrolling.enroll(user, course)
         lessons = db.session.scalars(
             sa.select(Lesson)
             .where(Lesson.version_id == enrollment.version_id)
             .order_by(Lesson.position)
         ).all()
-        done = services.lesson_states(enrollment)
+        done = lesson_states(enrollment.id)
         for lesson in lessons[: len(lessons) if steps is None else steps]:
             if lesson.is_quiz:
                 if not (done.get(lesson.id) and done[lesson.id].completed_at):
                     answers = {q["id"]: q["answer"] for q in lesson.questions}
-                    services.submit_attempt(user, enrollment.id, lesson.slug, answers)
+                    quizzes.submit_attempt(user, enrollment.id, lesson.slug, answers)
             else:
-                services.mark_lesson(user, enrollment.id, lesson.slug, "completed", 300)
+                lesson_progress.mark_lesson(user, enrollment.id, lesson.slug, "completed", 300)
         db.session.refresh(enrollment)
         lines.append(f"{email}: {course} {enrollment.percent_complete}%")
     return lines

@@ -1,18 +1,18 @@
-"""API base classes: the Blueprint, the input/output schemas and the SQLAlchemy pager."""
+"""API base classes: the Blueprint, the input/output schemas, the pager (``lms.core.paging``)
+and CSV downloads of paginated lists."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache, wraps
 
 import marshmallow as ma
-import sqlalchemy as sa
 from flask import Response, request
 from flask_smorest import Blueprint as SmorestBlueprint
-from flask_smorest import Page, abort
+from flask_smorest import abort
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from lms.core.extensions import db
 from lms.core.inputs import MAX_PAGE, InvalidJson, loads_json
+from lms.core.paging import SQLAlchemyPage as SQLAlchemyPage  # API views import it from here
 from lms.core.text import TEXT_MESSAGE, has_control_characters
 
 
@@ -41,11 +41,6 @@ class JsonOnlyParser(FlaskParser):
             abort(400, message=str(exc), messages={"json": [str(exc)]})
 
 
-class _ReadyResponse(Exception):  # noqa: N818 (control flow, not an error)
-    def __init__(self, response: Response):
-        self.response = response
-
-
 @cache
 def page_query_schema(first: int, size: int, max_size: int) -> type[ma.Schema]:
     """The pager's query parameters with both bounds: flask-smorest's own schema has no
@@ -67,8 +62,8 @@ class Blueprint(SmorestBlueprint):
 
     def paginate(self, pager=None, **kwargs):
         """flask-smorest's paginate, with a maximum page (422 beyond it, and stated in the
-        OpenAPI document), and a view may return a finished ``Response`` (a streamed CSV
-        export of the same list) and have it sent as it is."""
+        OpenAPI document). Lists page with ``SQLAlchemyPage``: the view returns what to page.
+        (A paginated view may not return a ``Response``; see ``csv_format`` for downloads.)"""
         paginate = super().paginate(pager, **kwargs)
         given = {key: value for key, value in kwargs.items() if value is not None}
         defaults = {**self.DEFAULT_PAGINATION_PARAMETERS, **given}
@@ -77,14 +72,7 @@ class Blueprint(SmorestBlueprint):
         )
 
         def decorator(func):
-            @wraps(func)
-            def view(*args, **kw):
-                result = func(*args, **kw)
-                if isinstance(result, Response):
-                    raise _ReadyResponse(result)
-                return result
-
-            paginated = paginate(view)
+            paginated = paginate(func)
             # Document the bounded parameters in place of flask-smorest's (same names and
             # defaults, plus the maximum page).
             paginated._apidoc["pagination"]["parameters"]["schema"] = bounds
@@ -92,14 +80,37 @@ class Blueprint(SmorestBlueprint):
             @wraps(paginated)
             def wrapper(*args, **kw):
                 self.ARGUMENTS_PARSER.parse(bounds, request, location="query")
-                try:
-                    return paginated(*args, **kw)
-                except _ReadyResponse as ready:
-                    return ready.response
+                return paginated(*args, **kw)
 
             return wrapper
 
         return decorator
+
+
+def csv_format(export: Callable[..., Response]):
+    """For a paginated list whose query schema has ``format`` (``json`` or ``csv``): with
+    ``?format=csv``, ``export`` answers (the same arguments as the view, ``format`` taken
+    out; it returns the whole list as a streamed download) and the paginated view does not
+    run. Goes between ``@blp.response`` (which sends a ``Response`` as it is) and
+    ``@blp.paginate`` (whose views may not return one)::
+
+        @blp.arguments(ReportQuery, location="query")
+        @blp.response(200, ReportRowOut(many=True))
+        @csv_format(report_csv)
+        @blp.paginate(SQLAlchemyPage)
+        def report(query, slug): ...
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(query, *args, **kwargs):
+            if query.pop("format") == "csv":
+                return export(query, *args, **kwargs)
+            return view(query, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 class InputSchema(ma.Schema):
@@ -144,19 +155,3 @@ class OutputSchema(ma.Schema):
 
     class Meta:
         ordered = True
-
-
-class SQLAlchemyPage(Page):
-    """Pages a ``select()`` statement: one COUNT and one SELECT with LIMIT/OFFSET."""
-
-    @property
-    def items(self):
-        stmt = self.collection.limit(self.page_params.page_size).offset(self.page_params.first_item)
-        return db.session.scalars(stmt).all()
-
-    @property
-    def item_count(self):
-        count_stmt = sa.select(sa.func.count()).select_from(
-            self.collection.order_by(None).subquery()
-        )
-        return db.session.scalar(count_stmt)

@@ -1,10 +1,10 @@
 """JSON API: enrollments, lesson progress, quiz attempts; organization reports."""
 
-from lms.core.api import Blueprint
+from lms.core.api import Blueprint, SQLAlchemyPage, csv_format
 from lms.core.auth import authenticated_user, login_required
-from lms.core.extensions import db
+from lms.core.responses import csv_download
 from lms.memberships import services as memberships
-from lms.progress import reports, services
+from lms.progress import dashboard, enrolling, lesson_progress, quizzes, reports
 from lms.progress.schemas import (
     AttemptIn,
     AttemptOut,
@@ -17,6 +17,7 @@ from lms.progress.schemas import (
     ReportRowOut,
     SummaryOut,
 )
+from lms.progress.upgrade import upgrade as upgrade_enrollment
 
 blp = Blueprint("progress_api", __name__, url_prefix="/api/v1", description="Progress")
 
@@ -29,8 +30,8 @@ blp = Blueprint("progress_api", __name__, url_prefix="/api/v1", description="Pro
 def enroll(data):
     """Enroll in a course (needs a seat); enrolling again returns the existing enrollment"""
     user = authenticated_user()
-    enrollment, created = services.enroll(user, data["course"], data.get("organization"))
-    return services.get_enrollment_row(user, enrollment.id), 201 if created else 200
+    enrollment, created = enrolling.enroll(user, data["course"], data.get("organization"))
+    return dashboard.get_enrollment_row(user, enrollment.id), 201 if created else 200
 
 
 @blp.route("/enrollments", methods=["GET"])
@@ -38,7 +39,7 @@ def enroll(data):
 @blp.response(200, EnrollmentOut(many=True))
 def my_enrollments():
     """My enrollments with percent complete and the lesson to resume"""
-    return services.my_enrollments(authenticated_user())
+    return dashboard.my_enrollments(authenticated_user())
 
 
 @blp.route("/enrollments/<id:enrollment_id>", methods=["GET"])
@@ -46,10 +47,7 @@ def my_enrollments():
 @blp.response(200, EnrollmentDetailOut)
 def get_enrollment(enrollment_id):
     """One of my enrollments, with the state of every lesson"""
-    user = authenticated_user()
-    row = services.get_enrollment_row(user, enrollment_id)
-    row.lessons = services.lesson_overview(row.enrollment)
-    return row
+    return dashboard.enrollment_detail(authenticated_user(), enrollment_id)
 
 
 @blp.route("/enrollments/<id:enrollment_id>/upgrade", methods=["POST"])
@@ -57,9 +55,7 @@ def get_enrollment(enrollment_id):
 @blp.response(200, EnrollmentOut)
 def upgrade(enrollment_id):
     """Move to the newest published version, keeping progress on lessons that still exist"""
-    user = authenticated_user()
-    services.upgrade(user, enrollment_id)
-    return services.get_enrollment_row(user, enrollment_id)
+    return upgrade_enrollment(authenticated_user(), enrollment_id)
 
 
 @blp.route("/enrollments/<id:enrollment_id>/lessons/<lesson_slug>/progress", methods=["PUT"])
@@ -68,7 +64,7 @@ def upgrade(enrollment_id):
 @blp.response(200, ProgressOut)
 def put_progress(data, enrollment_id, lesson_slug):
     """Record a lesson as viewed or completed (idempotent; the first completion time is kept)"""
-    return services.mark_lesson(
+    return lesson_progress.mark_lesson(
         authenticated_user(),
         enrollment_id,
         lesson_slug,
@@ -83,26 +79,27 @@ def put_progress(data, enrollment_id, lesson_slug):
 @blp.response(201, AttemptOut)
 def submit_attempt(data, enrollment_id, lesson_slug):
     """Submit quiz answers: graded on the server, with explanations"""
-    return services.submit_attempt(
-        authenticated_user(), enrollment_id, lesson_slug, data["answers"]
-    )
+    return quizzes.submit_attempt(authenticated_user(), enrollment_id, lesson_slug, data["answers"])
+
+
+def _report(query, slug) -> reports.Report:
+    organization = memberships.get_organization(slug, authenticated_user(), admin=True)
+    return reports.report_query(organization, **query)
+
+
+def _report_csv(query, slug):
+    return csv_download(reports.csv_lines(_report(query, slug)), f"{slug}-progress.csv")
 
 
 @blp.route("/organizations/<slug>/report", methods=["GET"])
 @login_required
 @blp.arguments(ReportQuery, location="query")
 @blp.response(200, ReportRowOut(many=True))
-@blp.paginate()
-def report(query, slug, pagination_parameters):
+@csv_format(_report_csv)
+@blp.paginate(SQLAlchemyPage)
+def report(query, slug):
     """Per-learner, per-course progress (filters, sorting, pages); ?format=csv: everything"""
-    organization = memberships.get_organization(slug, authenticated_user(), admin=True)
-    export = query.pop("format") == "csv"
-    report = reports.report_query(organization, **query)
-    if export:
-        return reports.csv_response(report, f"{organization.slug}-progress.csv")
-    pagination_parameters.item_count = db.session.scalar(report.count_statement())
-    page = report.rows_statement(pagination_parameters.page_size, pagination_parameters.first_item)
-    return db.session.execute(page).mappings().all()
+    return _report(query, slug)
 
 
 @blp.route("/organizations/<slug>/report/summary", methods=["GET"])

@@ -1,4 +1,5 @@
-"""Organization reports: one row per learner and course, a CSV of everything, a summary.
+"""Organization reports: one row per learner and course, a CSV of everything, a summary, the
+completions per week, and the report page that shows them together.
 
 Everything reads the per-enrollment counters; no request aggregates raw progress rows.
 """
@@ -11,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Response, stream_with_context
 
 from lms.accounts.models import User
 from lms.core.db import text_search, utcnow
 from lms.core.extensions import db
+from lms.core.paging import PageInfo, page_of
 from lms.courses.models import Course, CourseVersion
 from lms.memberships.models import Organization
 from lms.progress.models import Enrollment, EnrollmentStatus
@@ -83,6 +84,8 @@ class Report:
             stmt = stmt.where(Enrollment.last_activity_at >= self.active_since)
         return stmt
 
+    # The two statements of a page (``lms.core.paging.PagedQuery``): a COUNT and the page.
+
     def count_statement(self) -> sa.Select:
         return sa.select(sa.func.count()).select_from(self._ids().subquery())
 
@@ -134,8 +137,9 @@ def _cell(value) -> str:
 
 
 def csv_lines(report: Report) -> Iterator[str]:
-    """The whole report as CSV, streamed: rows come from a server-side cursor in batches, so
-    memory stays flat however large the organization."""
+    """The whole report as CSV lines (``lms.core.responses.csv_download`` sends them): rows
+    come from a server-side cursor in batches, so memory stays flat however large the
+    organization."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
@@ -148,13 +152,6 @@ def csv_lines(report: Report) -> Iterator[str]:
         for row in batch:
             writer.writerow([_cell(row[name]) for name in CSV_HEADER])
         yield buffer.getvalue()
-
-
-def csv_response(report: Report, filename: str) -> Response:
-    """The whole report as a streamed CSV download (the API's ?format=csv and the page's)."""
-    response = Response(stream_with_context(csv_lines(report)), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @dataclass
@@ -246,3 +243,41 @@ def completions_per_week(organization: Organization, weeks: int = 12) -> list[tu
         if monday in counts:
             counts[monday] += 1
     return [(monday.isoformat(), count) for monday, count in counts.items()]
+
+
+REPORT_PAGE_SIZE = 50
+
+
+@dataclass
+class ReportPage:
+    """The organization's report page: a page of learners, the per-course summary and the
+    completions per week."""
+
+    rows: list
+    page: PageInfo
+    summary: list[CourseSummary]
+    weeks: list[tuple[str, int]]
+
+    @property
+    def courses(self) -> list[str]:
+        """The courses to filter by: those the organization's learners are enrolled in."""
+        return sorted(course.course for course in self.summary)
+
+    @property
+    def week_max(self) -> int:
+        """The chart's scale: the busiest week (at least 1)."""
+        return max([count for _, count in self.weeks] + [1])
+
+
+def report_page(
+    organization: Organization, number: int = 1, size: int = REPORT_PAGE_SIZE, **filters
+) -> ReportPage:
+    """Page ``number`` of the filtered, sorted report, with the summary and the chart: two
+    statements for the page (as the API's), the summary's (``summary``) and one for the chart."""
+    page = page_of(report_query(organization, **filters), number, size)
+    return ReportPage(
+        rows=page.items,
+        page=page.info,
+        summary=summary(organization),
+        weeks=completions_per_week(organization),
+    )

@@ -27,7 +27,7 @@ class NextLessonOut(OutputSchema):
 
 
 class EnrollmentOut(OutputSchema):
-    id = fields.Integer(attribute="enrollment.id")
+    id = fields.Integer()
     course = fields.String(attribute="course_slug")
     title = fields.String()
     version = fields.String()
@@ -35,15 +35,15 @@ class EnrollmentOut(OutputSchema):
     newer_version = fields.String(
         allow_none=True, metadata={"description": "a newer published version you may move to"}
     )
-    status = fields.String(attribute="enrollment.status")
-    percent_complete = fields.Integer(attribute="enrollment.percent_complete")
-    lessons_done = fields.Integer(attribute="enrollment.lessons_done")
-    quizzes_passed = fields.Integer(attribute="enrollment.quizzes_passed")
-    required_done = fields.Integer(attribute="enrollment.required_done")
-    required_total = fields.Integer(attribute="enrollment.required_total")
-    started_at = fields.AwareDateTime(attribute="enrollment.started_at")
-    last_activity_at = fields.AwareDateTime(attribute="enrollment.last_activity_at")
-    completed_at = fields.AwareDateTime(attribute="enrollment.completed_at", allow_none=True)
+    status = fields.String()
+    percent_complete = fields.Integer()
+    lessons_done = fields.Integer()
+    quizzes_passed = fields.Integer()
+    required_done = fields.Integer()
+    required_total = fields.Integer()
+    started_at = fields.AwareDateTime()
+    last_activity_at = fields.AwareDateTime()
+    completed_at = fields.AwareDateTime(allow_none=True)
     next_lesson = fields.Nested(
         NextLessonOut, allow_none=True, metadata={"description": "null once completed"}
     )

@@ -14,7 +14,7 @@ import pytest
 
 from lms.accounts import services as account_services
 from lms.courses import services as course_services
-from lms.progress import services as progress_services
+from lms.progress import enrolling
 from tests.conftest import log_in
 from tests.courses.builders import make_course
 from tests.factories import MemberFactory, OrganizationFactory, SeatGrantFactory
@@ -78,7 +78,7 @@ def world(db, admin, tmp_path):
     organization = OrganizationFactory(slug="ospo")
     grant = SeatGrantFactory(organization=organization, seats=10)
     MemberFactory(organization=organization, user=admin, role="learner")
-    enrollment, _ = progress_services.enroll(admin, "tiny-course", "ospo")
+    enrollment, _ = enrolling.enroll(admin, "tiny-course", "ospo")
     spare_token, _ = account_services.create_api_token(admin, "spare", None)
     spare = MemberFactory(organization=organization, role="learner")
     db.session.flush()

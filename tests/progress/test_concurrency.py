@@ -15,7 +15,7 @@ from lms.core.db import utcnow
 from lms.core.extensions import db
 from lms.courses import services as courses
 from lms.memberships import services as memberships
-from lms.progress import services as progress
+from lms.progress import enrolling, signals
 from lms.progress.models import Enrollment, LessonProgress
 from tests.conftest import make_test_config
 from tests.courses.builders import make_course
@@ -45,7 +45,7 @@ def race(backend, fresh_database_url, tmp_path):
                 "racer@uni.example", "a racing passphrase", "R", verified=True
             )
             memberships.add_member(org, user, "learner")
-            enrollment, _ = progress.enroll(user, "tiny-course")
+            enrollment, _ = enrolling.enroll(user, "tiny-course")
             _, token = accounts.create_api_token(user, "race", None)
             db.session.commit()
             enrollment_id = enrollment.id
@@ -109,11 +109,11 @@ def test_the_last_lesson_from_two_tabs_completes_the_enrollment_once(race):
     )
     completions = []
     receiver = completions.append
-    progress.enrollment_completed.connect(receiver, weak=False)
+    signals.enrollment_completed.connect(receiver, weak=False)
     try:
         statuses = concurrently(app, token, 2, f"{base}/more/progress", {"status": "completed"})
     finally:
-        progress.enrollment_completed.disconnect(receiver)
+        signals.enrollment_completed.disconnect(receiver)
     assert statuses == [200, 200]
     assert completions == [enrollment_id]
     with app.app_context():
