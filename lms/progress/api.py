@@ -23,6 +23,7 @@ blp = Blueprint("progress_api", __name__, url_prefix="/api/v1", description="Pro
 
 @blp.route("/enrollments", methods=["POST"])
 @login_required
+@blp.error_responses(403, 404)
 @blp.arguments(EnrollIn)
 @blp.response(201, EnrollmentOut)
 @blp.alt_response(200, schema=EnrollmentOut, description="Already enrolled: the enrollment")
@@ -33,7 +34,7 @@ def enroll(data):
     return services.get_enrollment_row(user, enrollment.id), 201 if created else 200
 
 
-@blp.route("/enrollments", methods=["GET"])
+@blp.route("/enrollments", methods=["GET"], operation_id="listMyEnrollments")
 @login_required
 @blp.response(200, EnrollmentOut(many=True))
 def my_enrollments():
@@ -52,8 +53,11 @@ def get_enrollment(enrollment_id):
     return row
 
 
-@blp.route("/enrollments/<id:enrollment_id>/upgrade", methods=["POST"])
+@blp.route(
+    "/enrollments/<id:enrollment_id>/upgrade", methods=["POST"], operation_id="upgradeEnrollment"
+)
 @login_required
+@blp.error_responses(403, 409)
 @blp.response(200, EnrollmentOut)
 def upgrade(enrollment_id):
     """Move to the newest published version, keeping progress on lessons that still exist"""
@@ -62,8 +66,13 @@ def upgrade(enrollment_id):
     return services.get_enrollment_row(user, enrollment_id)
 
 
-@blp.route("/enrollments/<id:enrollment_id>/lessons/<lesson_slug>/progress", methods=["PUT"])
+@blp.route(
+    "/enrollments/<id:enrollment_id>/lessons/<lesson_slug>/progress",
+    methods=["PUT"],
+    operation_id="recordLessonProgress",
+)
 @login_required
+@blp.error_responses(403)
 @blp.arguments(ProgressIn)
 @blp.response(200, ProgressOut)
 def put_progress(data, enrollment_id, lesson_slug):
@@ -79,6 +88,7 @@ def put_progress(data, enrollment_id, lesson_slug):
 
 @blp.route("/enrollments/<id:enrollment_id>/lessons/<lesson_slug>/attempts", methods=["POST"])
 @login_required
+@blp.error_responses(403, 409)
 @blp.arguments(AttemptIn)
 @blp.response(201, AttemptOut)
 def submit_attempt(data, enrollment_id, lesson_slug):
@@ -88,8 +98,10 @@ def submit_attempt(data, enrollment_id, lesson_slug):
     )
 
 
-@blp.route("/organizations/<slug>/report", methods=["GET"])
+@blp.route("/organizations/<slug>/report", methods=["GET"], operation_id="getReport")
 @login_required
+@blp.error_responses(403)
+@blp.also_csv()
 @blp.arguments(ReportQuery, location="query")
 @blp.response(200, ReportRowOut(many=True))
 @blp.paginate()
@@ -105,8 +117,9 @@ def report(query, slug, pagination_parameters):
     return db.session.execute(page).mappings().all()
 
 
-@blp.route("/organizations/<slug>/report/summary", methods=["GET"])
+@blp.route("/organizations/<slug>/report/summary", methods=["GET"], operation_id="getReportSummary")
 @login_required
+@blp.error_responses(403)
 @blp.response(200, SummaryOut)
 def report_summary(slug):
     """Per course: enrolled, in progress, completed, completion rate, median days"""
