@@ -170,6 +170,7 @@ def register_extensions(app: Flask) -> None:
     from lms.core.extensions import api, csrf, db, limiter, login_manager, migrate
     from lms.core.inputs import init_inputs
     from lms.core.jobs import init_celery
+    from lms.core.openapi import init_openapi
     from lms.core.security import init_security
 
     init_inputs(app)  # first: routes pick their converters when they are added
@@ -180,6 +181,7 @@ def register_extensions(app: Flask) -> None:
     api.init_app(app)
     # After api.init_app: our handlers replace flask-smorest's JSON-only one.
     register_error_handlers(app)
+    init_openapi(app)  # after api.init_app, before the blueprints register their schemas
     init_security(app)
     init_celery(app)
 

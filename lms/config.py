@@ -103,10 +103,30 @@ API_SPEC_OPTIONS = {
             "(Authorization: Bearer ...)."
         )
     },
+    # Each operation names the schemes it accepts (lms.core.openapi): a token, or the session
+    # cookie together with the CSRF header on writes; public operations name none.
     "components": {
         "securitySchemes": {
-            "bearerAuth": {"type": "http", "scheme": "bearer"},
-            "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "lms_session"},
+            "bearerAuth": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A personal API token (POST /api/v1/me/tokens).",
+            },
+            "cookieAuth": {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": SESSION_COOKIE_NAME,
+                "description": "The session cookie that POST /api/v1/auth/login sets.",
+            },
+            "csrfToken": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-CSRFToken",
+                "description": (
+                    "With the session cookie, writes also send this header: the csrf_token "
+                    "of the login answer or of GET /api/v1/auth/csrf."
+                ),
+            },
         }
     },
 }

@@ -22,7 +22,7 @@ from lms.accounts.schemas import (
 )
 from lms.accounts.throttling import failed_logins_limit
 from lms.core.api import Blueprint, SQLAlchemyPage
-from lms.core.auth import authenticated_user, login_required
+from lms.core.auth import authenticated_user, login_optional, login_required, public
 from lms.core.extensions import limiter
 from lms.core.security import login_attempts_limit
 
@@ -30,6 +30,8 @@ blp = Blueprint("accounts_api", __name__, url_prefix="/api/v1", description="Acc
 
 
 @blp.route("/auth/register", methods=["POST"])
+@public
+@blp.error_responses(409, 429)
 @limiter.limit(login_attempts_limit)
 @blp.arguments(RegisterIn)
 @blp.response(201, UserOut)
@@ -45,6 +47,8 @@ def register(data):
 
 
 @blp.route("/auth/login", methods=["POST"])
+@public
+@blp.error_responses(401, 429)
 @limiter.limit(login_attempts_limit)
 @failed_logins_limit
 @blp.arguments(LoginIn)
@@ -57,13 +61,15 @@ def login(data):
 
 
 @blp.route("/auth/logout", methods=["POST"])
+@login_optional
 @blp.response(204)
 def logout():
     """Log out (ends the session)"""
     logout_user()
 
 
-@blp.route("/auth/csrf", methods=["GET"])
+@blp.route("/auth/csrf", methods=["GET"], operation_id="getCsrfToken")
+@public
 @blp.response(200, CsrfOut)
 def csrf_token():
     """The CSRF token to send as X-CSRFToken on cookie-authenticated writes"""
@@ -71,6 +77,8 @@ def csrf_token():
 
 
 @blp.route("/auth/password-reset", methods=["POST"])
+@public
+@blp.error_responses(429)
 @limiter.limit(login_attempts_limit)
 @blp.arguments(PasswordResetRequestIn)
 @blp.response(202)
@@ -80,6 +88,8 @@ def request_password_reset(data):
 
 
 @blp.route("/auth/password-reset/confirm", methods=["POST"])
+@public
+@blp.error_responses(429)
 @limiter.limit(login_attempts_limit)
 @blp.arguments(PasswordResetIn)
 @blp.response(204)
@@ -93,6 +103,8 @@ def confirm_password_reset(data):
 
 
 @blp.route("/auth/verify-email", methods=["POST"])
+@public
+@blp.error_responses(429)
 @limiter.limit(login_attempts_limit)
 @blp.arguments(VerifyEmailIn)
 @blp.response(204)
@@ -101,7 +113,7 @@ def verify_email(data):
     services.verify_email(data["token"])
 
 
-@blp.route("/me", methods=["GET"])
+@blp.route("/me", methods=["GET"], operation_id="getMe")
 @login_required
 @blp.response(200, UserOut)
 def me():
@@ -133,6 +145,7 @@ def change_password(data):
 @blp.route("/me/verification-email", methods=["POST"])
 @limiter.limit(login_attempts_limit)
 @login_required
+@blp.error_responses(409, 429)
 @blp.response(202)
 def resend_verification_email():
     """Mail me a new link to confirm my email address (409 if it is confirmed already)"""
@@ -150,6 +163,7 @@ def list_tokens():
 
 @blp.route("/me/tokens", methods=["POST"])
 @login_required
+@blp.error_responses(403)
 @blp.arguments(ApiTokenIn)
 @blp.response(201, ApiTokenCreatedOut)
 def create_token(data):

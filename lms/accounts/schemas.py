@@ -1,13 +1,32 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from lms.accounts.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
 from lms.core.api import InputSchema, OutputSchema
 from lms.core.fields import Line, UtcDateTime
+from lms.core.openapi import LIMITS_FROM_SETTINGS
+
+
+def new_password(**kwargs) -> fields.String:
+    """A password someone chooses: the rules of ``lms.accounts.passwords`` apply (the schema
+    checks the maximum; the minimum and the rest answer 422 from the rules)."""
+    return fields.String(
+        load_only=True,
+        validate=validate.Length(max=PASSWORD_MAX_LENGTH),
+        metadata={
+            "description": (
+                "at least PASSWORD_MIN_LENGTH characters (the minLength here); not a common "
+                "password, and not based on the email address"
+            ),
+            LIMITS_FROM_SETTINGS: {"minLength": "PASSWORD_MIN_LENGTH"},
+        },
+        **kwargs,
+    )
 
 
 class RegisterIn(InputSchema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+    password = new_password(required=True)
     name = Line(required=True, max_length=200)
 
     @ma.validates_schema(skip_on_field_errors=False)
@@ -54,7 +73,7 @@ class ProfileIn(InputSchema):
 
 class PasswordChangeIn(InputSchema):
     current_password = fields.String(required=True, load_only=True)
-    new_password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+    new_password = new_password(required=True)
 
 
 class PasswordResetRequestIn(InputSchema):
@@ -63,7 +82,7 @@ class PasswordResetRequestIn(InputSchema):
 
 class PasswordResetIn(InputSchema):
     token = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+    password = new_password(required=True)
 
 
 class VerifyEmailIn(InputSchema):
@@ -72,7 +91,16 @@ class VerifyEmailIn(InputSchema):
 
 class ApiTokenIn(InputSchema):
     name = Line(required=True, max_length=100)
-    expires_at = UtcDateTime(load_default=None, allow_none=True)
+    expires_at = UtcDateTime(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": (
+                "in the future (422 otherwise); null or absent: never expires. ISO 8601; a "
+                "time without an offset is read as UTC"
+            )
+        },
+    )
 
 
 class ApiTokenOut(OutputSchema):

@@ -12,6 +12,7 @@ from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from lms.core.inputs import MAX_PAGE, InvalidJson, loads_json
+from lms.core.openapi import OpenApiBlueprintMixin
 from lms.core.paging import SQLAlchemyPage as SQLAlchemyPage  # API views import it from here
 from lms.core.text import TEXT_MESSAGE, has_control_characters
 
@@ -40,6 +41,13 @@ class JsonOnlyParser(FlaskParser):
         except InvalidJson as exc:
             abort(400, message=str(exc), messages={"json": [str(exc)]})
 
+    def load_json(self, req, schema):
+        """A body the document calls required (see ``Blueprint.arguments``) must be there."""
+        data = super().load_json(req, schema)
+        if data is webargs_core.missing and getattr(schema, "body_required", False):
+            raise ma.ValidationError({"_schema": ["Send a JSON body."]})
+        return data
+
 
 @cache
 def page_query_schema(first: int, size: int, max_size: int) -> type[ma.Schema]:
@@ -56,7 +64,7 @@ def page_query_schema(first: int, size: int, max_size: int) -> type[ma.Schema]:
     return PageQuery
 
 
-class Blueprint(SmorestBlueprint):
+class Blueprint(OpenApiBlueprintMixin, SmorestBlueprint):
     ARGUMENTS_PARSER = JsonOnlyParser()
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 25, "max_page_size": 100}
 
@@ -129,6 +137,30 @@ class InputSchema(ma.Schema):
             }
             if errors:
                 raise ma.ValidationError(errors)
+        return data
+
+    @ma.pre_load
+    def _refuse_other_json_types(self, data, **kwargs):
+        """A boolean must be true or false and a number a number, as the document says:
+        marshmallow alone reads 0, "yes" and "on" as booleans and "5" as a number."""
+        if not isinstance(data, Mapping):
+            return data
+        errors = {}
+        for name, field in self.load_fields.items():
+            key = field.data_key or name
+            value = data.get(key)
+            if value is None:
+                continue
+            if isinstance(field, ma.fields.Boolean):
+                wrong = not isinstance(value, bool)
+            elif isinstance(field, ma.fields.Number):
+                wrong = isinstance(value, bool) or not isinstance(value, int | float)
+            else:
+                continue
+            if wrong:
+                errors[key] = [field.error_messages["invalid"]]
+        if errors:
+            raise ma.ValidationError(errors)
         return data
 
 

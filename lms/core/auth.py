@@ -51,6 +51,24 @@ def authenticated_user():
     return current_user._get_current_object()
 
 
+# Every API view says who may call it, through one of the four decorators below; the OpenAPI
+# document's ``security`` and 401/403 responses are read from this mark (``lms.core.api``).
+# The mark is a plain attribute, so it survives the ``functools.wraps`` of outer decorators.
+AUTH_MARK = "auth_required"
+
+
+def public(view):
+    """Anyone may call this view; a session or token changes nothing (login, register)."""
+    setattr(view, AUTH_MARK, "public")
+    return view
+
+
+def login_optional(view):
+    """Anyone may call this view; a session or token may change the answer (the catalog)."""
+    setattr(view, AUTH_MARK, "optional")
+    return view
+
+
 def login_required(view):
     """Require a session or a valid API token (401 otherwise)."""
 
@@ -59,6 +77,7 @@ def login_required(view):
         authenticated_user()
         return view(*args, **kwargs)
 
+    setattr(wrapper, AUTH_MARK, "login")
     return wrapper
 
 
@@ -72,4 +91,5 @@ def platform_admin_required(view):
             raise Forbidden("Only platform administrators can do this.")
         return view(*args, **kwargs)
 
+    setattr(wrapper, AUTH_MARK, "platform_admin")
     return wrapper

@@ -4,7 +4,7 @@ from flask import current_app
 from flask_login import current_user
 
 from lms.core.api import Blueprint, SQLAlchemyPage
-from lms.core.auth import authenticated_user, platform_admin_required
+from lms.core.auth import authenticated_user, login_optional, platform_admin_required
 from lms.core.uploads import read_upload
 from lms.courses import services
 from lms.courses.schemas import (
@@ -23,6 +23,8 @@ blp = Blueprint("courses_api", __name__, url_prefix="/api/v1/courses", descripti
 
 
 @blp.route("", methods=["GET"])
+@login_optional
+@blp.error_responses(403)
 @blp.arguments(CourseListQuery, location="query")
 @blp.response(200, CourseOut(many=True))
 @blp.paginate(SQLAlchemyPage)
@@ -37,6 +39,7 @@ def _with_outline(version):
 
 
 @blp.route("/<slug>", methods=["GET"])
+@login_optional
 @blp.arguments(VersionQuery, location="query")
 @blp.response(200, OutlineOut)
 def get_course(query, slug):
@@ -56,6 +59,7 @@ def update_course(data, slug):
 
 
 @blp.route("/<slug>/lessons/<lesson_slug>", methods=["GET"])
+@login_optional
 @blp.arguments(VersionQuery, location="query")
 @blp.response(200, LessonOut)
 def get_lesson(query, slug, lesson_slug):

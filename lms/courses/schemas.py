@@ -76,11 +76,16 @@ class NeighbourOut(OutputSchema):
     title = fields.String()
 
 
+class ModuleLinkOut(OutputSchema):
+    slug = fields.String()
+    title = fields.String()
+
+
 class LessonOut(OutputSchema):
     course = fields.String(attribute="version.course.slug")
     version = fields.String(attribute="version.label")
     version_number = fields.Integer(attribute="version.number")
-    module = fields.Function(lambda page: {"slug": page.module.slug, "title": page.module.title})
+    module = fields.Nested(ModuleLinkOut)
     slug = fields.String(attribute="lesson.slug")
     title = fields.String(attribute="lesson.title")
     kind = fields.String(attribute="lesson.kind")

@@ -4,7 +4,12 @@ from flask import current_app
 from flask_login import current_user, login_user
 
 from lms.core.api import Blueprint, SQLAlchemyPage
-from lms.core.auth import authenticated_user, login_required, platform_admin_required
+from lms.core.auth import (
+    authenticated_user,
+    login_optional,
+    login_required,
+    platform_admin_required,
+)
 from lms.core.uploads import read_upload
 from lms.memberships import acceptance, csv_enrollment, invitations, services
 from lms.memberships.schemas import (
@@ -52,6 +57,7 @@ def list_organizations():
 
 @blp.route("/organizations", methods=["POST"])
 @platform_admin_required
+@blp.error_responses(409)
 @blp.arguments(OrganizationIn)
 @blp.response(201, OrganizationOut)
 def create_organization(data):
@@ -81,6 +87,7 @@ def update_organization(data, slug):
 
 @blp.route("/organizations/<slug>/membership", methods=["GET"])
 @login_required
+@blp.error_responses(403)
 @blp.response(200, MembershipOut)
 def get_membership(slug):
     """Seats total / used / free, the grants, the term and the status"""
@@ -110,8 +117,11 @@ def change_seat_grant(data, slug, grant_id):
     return services.change_grant(grant, authenticated_user(), **data)
 
 
-@blp.route("/organizations/<slug>/seat-grants/ledger", methods=["GET"])
+@blp.route(
+    "/organizations/<slug>/seat-grants/ledger", methods=["GET"], operation_id="getSeatGrantLedger"
+)
 @login_required
+@blp.error_responses(403)
 @blp.response(200, LedgerEventOut(many=True))
 @blp.paginate(SQLAlchemyPage)
 def seat_grant_ledger(slug):
@@ -124,6 +134,7 @@ def seat_grant_ledger(slug):
 
 @blp.route("/organizations/<slug>/members", methods=["GET"])
 @login_required
+@blp.error_responses(403)
 @blp.arguments(MemberQuery, location="query")
 @blp.response(200, MemberOut(many=True))
 @blp.paginate(SQLAlchemyPage)
@@ -134,6 +145,7 @@ def list_members(query, slug):
 
 @blp.route("/organizations/<slug>/members/<id:user_id>", methods=["PATCH"])
 @login_required
+@blp.error_responses(403, 409)
 @blp.arguments(MemberPatchIn)
 @blp.response(200, MemberOut)
 def update_member(data, slug, user_id):
@@ -145,6 +157,7 @@ def update_member(data, slug, user_id):
 
 @blp.route("/organizations/<slug>/members/<id:user_id>", methods=["DELETE"])
 @login_required
+@blp.error_responses(403, 409)
 @blp.response(204)
 def remove_member(slug, user_id):
     """Remove a member: frees the seat; progress and certificates are kept"""
@@ -157,6 +170,7 @@ def remove_member(slug, user_id):
 
 @blp.route("/organizations/<slug>/invitations", methods=["GET"])
 @login_required
+@blp.error_responses(403)
 @blp.arguments(InvitationQuery, location="query")
 @blp.response(200, InvitationOut(many=True))
 @blp.paginate(SQLAlchemyPage)
@@ -168,6 +182,7 @@ def list_invitations(query, slug):
 
 @blp.route("/organizations/<slug>/invitations", methods=["POST"])
 @login_required
+@blp.error_responses(403, 409)
 @blp.arguments(InvitationIn)
 @blp.response(201, InvitationOut)
 def create_invitation(data, slug):
@@ -177,6 +192,7 @@ def create_invitation(data, slug):
 
 @blp.route("/organizations/<slug>/invitations/<code>", methods=["DELETE"])
 @login_required
+@blp.error_responses(403, 409)
 @blp.response(204)
 def revoke_invitation(slug, code):
     """Withdraw a pending invitation"""
@@ -185,6 +201,7 @@ def revoke_invitation(slug, code):
 
 @blp.route("/organizations/<slug>/invitations/import", methods=["POST"])
 @login_required
+@blp.error_responses(403)
 @blp.arguments(CsvQuery, location="query")
 @blp.arguments(CsvFiles, location="files")
 @blp.response(200, CsvReportOut)
@@ -199,7 +216,9 @@ def import_invitations(query, files, slug):
 
 
 @blp.route("/invitations/<token>/accept", methods=["POST"])
-@blp.arguments(AcceptIn)
+@login_optional
+@blp.error_responses(403, 409, 410)
+@blp.arguments(AcceptIn, required=False)
 @blp.response(200, AcceptOut)
 def accept_invitation(data, token):
     """Accept an invitation: {} when logged in, {name, password} for a new person

@@ -2,6 +2,7 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
+from lms.accounts.schemas import new_password
 from lms.core.api import InputSchema, OutputSchema, QuerySchema
 from lms.core.db import utcnow
 from lms.core.fields import Line, Text, UtcDateTime, country_code, slug
@@ -55,7 +56,9 @@ class OrganizationOut(OutputSchema):
 class SeatGrantIn(InputSchema):
     seats = fields.Integer(required=True, validate=validate.Range(min=1, max=1_000_000))
     starts_at = UtcDateTime(required=True)
-    ends_at = UtcDateTime(required=True)
+    ends_at = UtcDateTime(
+        required=True, metadata={"description": "after starts_at (422 otherwise)"}
+    )
     note = Text(load_default="", max_length=2000)
 
     @ma.validates_schema
@@ -66,7 +69,7 @@ class SeatGrantIn(InputSchema):
 
 class SeatGrantChangeIn(InputSchema):
     seats = fields.Integer(validate=validate.Range(min=1, max=1_000_000))
-    ends_at = UtcDateTime()
+    ends_at = UtcDateTime(metadata={"description": "after the grant's starts_at (422 otherwise)"})
     reason = Text(required=True, max_length=2000, blank=False)
 
 
@@ -88,7 +91,10 @@ class LedgerEventOut(OutputSchema):
     starts_at = fields.AwareDateTime()
     ends_at = fields.AwareDateTime()
     reason = fields.String()
-    actor = fields.Function(lambda e: e.actor.email if e.actor else None)
+    actor = fields.Function(
+        lambda e: e.actor.email if e.actor else None,
+        metadata={"type": ["string", "null"], "description": "who made the change (email)"},
+    )
     created_at = fields.AwareDateTime()
 
 
@@ -158,7 +164,10 @@ class InvitationOut(OutputSchema):
     name = fields.String()
     role = fields.String()
     courses = fields.List(fields.String())
-    status = fields.Function(lambda i: i.state(utcnow()))
+    status = fields.Function(
+        lambda i: i.state(utcnow()),
+        metadata={"type": "string", "enum": ["pending", "expired", "accepted", "revoked"]},
+    )
     expires_at = fields.AwareDateTime()
     created_at = fields.AwareDateTime()
     accepted_at = fields.AwareDateTime(allow_none=True)
@@ -166,7 +175,7 @@ class InvitationOut(OutputSchema):
 
 class AcceptIn(InputSchema):
     name = Line(max_length=200)
-    password = fields.String(load_only=True, validate=validate.Length(max=128))
+    password = new_password()
 
 
 class AcceptOut(OutputSchema):
@@ -197,11 +206,14 @@ class RowResultOut(OutputSchema):
     courses = fields.List(fields.String())
 
 
+COUNT = {"type": "integer", "description": "rows with this status"}
+
+
 class CsvReportOut(OutputSchema):
     dry_run = fields.Boolean()
     seats_free = fields.Integer(metadata={"description": "free seats before this import"})
-    created = fields.Function(lambda r: r.count("created"))
-    already_member = fields.Function(lambda r: r.count("already_member"))
-    already_invited = fields.Function(lambda r: r.count("already_invited"))
-    rejected = fields.Function(lambda r: r.count("rejected"))
+    created = fields.Function(lambda r: r.count("created"), metadata=COUNT)
+    already_member = fields.Function(lambda r: r.count("already_member"), metadata=COUNT)
+    already_invited = fields.Function(lambda r: r.count("already_invited"), metadata=COUNT)
+    rejected = fields.Function(lambda r: r.count("rejected"), metadata=COUNT)
     rows = fields.List(fields.Nested(RowResultOut))

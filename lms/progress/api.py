@@ -24,6 +24,7 @@ blp = Blueprint("progress_api", __name__, url_prefix="/api/v1", description="Pro
 
 @blp.route("/enrollments", methods=["POST"])
 @login_required
+@blp.error_responses(403, 404)
 @blp.arguments(EnrollIn)
 @blp.response(201, EnrollmentOut)
 @blp.alt_response(200, schema=EnrollmentOut, description="Already enrolled: the enrollment")
@@ -34,7 +35,7 @@ def enroll(data):
     return dashboard.get_enrollment_row(user, enrollment.id), 201 if created else 200
 
 
-@blp.route("/enrollments", methods=["GET"])
+@blp.route("/enrollments", methods=["GET"], operation_id="listMyEnrollments")
 @login_required
 @blp.response(200, EnrollmentOut(many=True))
 def my_enrollments():
@@ -50,16 +51,24 @@ def get_enrollment(enrollment_id):
     return dashboard.enrollment_detail(authenticated_user(), enrollment_id)
 
 
-@blp.route("/enrollments/<id:enrollment_id>/upgrade", methods=["POST"])
+@blp.route(
+    "/enrollments/<id:enrollment_id>/upgrade", methods=["POST"], operation_id="upgradeEnrollment"
+)
 @login_required
+@blp.error_responses(403, 409)
 @blp.response(200, EnrollmentOut)
 def upgrade(enrollment_id):
     """Move to the newest published version, keeping progress on lessons that still exist"""
     return upgrade_enrollment(authenticated_user(), enrollment_id)
 
 
-@blp.route("/enrollments/<id:enrollment_id>/lessons/<lesson_slug>/progress", methods=["PUT"])
+@blp.route(
+    "/enrollments/<id:enrollment_id>/lessons/<lesson_slug>/progress",
+    methods=["PUT"],
+    operation_id="recordLessonProgress",
+)
 @login_required
+@blp.error_responses(403)
 @blp.arguments(ProgressIn)
 @blp.response(200, ProgressOut)
 def put_progress(data, enrollment_id, lesson_slug):
@@ -75,6 +84,7 @@ def put_progress(data, enrollment_id, lesson_slug):
 
 @blp.route("/enrollments/<id:enrollment_id>/lessons/<lesson_slug>/attempts", methods=["POST"])
 @login_required
+@blp.error_responses(403, 409)
 @blp.arguments(AttemptIn)
 @blp.response(201, AttemptOut)
 def submit_attempt(data, enrollment_id, lesson_slug):
@@ -91,8 +101,10 @@ def _report_csv(query, slug):
     return csv_download(reports.csv_lines(_report(query, slug)), f"{slug}-progress.csv")
 
 
-@blp.route("/organizations/<slug>/report", methods=["GET"])
+@blp.route("/organizations/<slug>/report", methods=["GET"], operation_id="getReport")
 @login_required
+@blp.error_responses(403)
+@blp.also_csv()
 @blp.arguments(ReportQuery, location="query")
 @blp.response(200, ReportRowOut(many=True))
 @csv_format(_report_csv)
@@ -102,8 +114,9 @@ def report(query, slug):
     return _report(query, slug)
 
 
-@blp.route("/organizations/<slug>/report/summary", methods=["GET"])
+@blp.route("/organizations/<slug>/report/summary", methods=["GET"], operation_id="getReportSummary")
 @login_required
+@blp.error_responses(403)
 @blp.response(200, SummaryOut)
 def report_summary(slug):
     """Per course: enrolled, in progress, completed, completion rate, median days"""

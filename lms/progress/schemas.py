@@ -83,9 +83,15 @@ class ProgressOut(OutputSchema):
 
 
 class AttemptIn(InputSchema):
+    # Raw: the grading service checks the shape against the quiz and says what is wrong
+    # per question (422).
     answers = fields.Raw(
         required=True,
-        metadata={"description": 'question id -> list of choice ids: {"q1": ["b"]}'},
+        metadata={
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "description": 'question id -> list of choice ids: {"q1": ["b"]}',
+        },
     )
 
 
@@ -103,13 +109,10 @@ class AttemptOut(OutputSchema):
     passed = fields.Boolean(attribute="attempt.passed")
     pass_mark = fields.Integer()
     attempts_left = fields.Integer(allow_none=True)
-    best_score = fields.Method("get_best")
+    best_score = fields.Integer()
     enrollment_status = fields.String(attribute="progress.enrollment_status")
     percent_complete = fields.Integer(attribute="progress.percent_complete")
     questions = fields.List(fields.Nested(QuestionResultOut))
-
-    def get_best(self, result):
-        return result.best_score
 
 
 REPORT_SORTS = [
