@@ -337,10 +337,13 @@ def smtp_sink():
     """A real SMTP server on 127.0.0.1 that records what it receives (tests/support/smtp.py)."""
     from tests.support.smtp import SmtpSink
 
+    from lms.core.mail import close_smtp_connection
+
     sink = SmtpSink(free_port()).start()
     try:
         yield sink
     finally:
+        close_smtp_connection()  # the app keeps one SMTP connection per thread
         sink.stop()
 
 
