@@ -1,1 +1,1 @@
-"""Certificates: issuing on completion, the PDF, verification, revocation, the Open Badges 3.0 credential."""
+"""Certificates: issuing, the PDF, verification, revocation, the Open Badges 3.0 credential."""
