@@ -327,7 +327,12 @@ def canonicalize(document: dict, *, loader: Loader = load_document) -> str:
         raise CredentialError(f"the property {term!r} is not defined by the credential's contexts")
 
     try:
-        expanded = jsonld.expand(document, {"documentLoader": loader}, on_property_dropped=dropped)
+        # No base IRI: pyld would otherwise resolve a relative IRI against a made-up base
+        # (http://example.org/base/) where other processors drop it; left relative, it is
+        # caught by _check_safe.
+        expanded = jsonld.expand(
+            document, {"documentLoader": loader, "base": None}, on_property_dropped=dropped
+        )
         _check_safe(expanded)
         return jsonld.normalize(
             expanded,

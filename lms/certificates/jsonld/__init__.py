@@ -5,6 +5,10 @@ They are exact copies of the published files (see README.md beside them) and are
 at run time: ``load_document`` is the pyld document loader that serves these and refuses every
 other URL, so a credential that names any other context cannot be processed, and no
 canonicalization ever touches the network.
+
+pyld caches resolved contexts per process, by URL, whichever loader resolved them. Nothing in
+lms hands pyld another loader (nor relies on its default one, which fetches), so that cache only
+ever holds these documents; keep it that way.
 """
 
 import copy
