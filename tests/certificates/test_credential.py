@@ -479,6 +479,18 @@ def test_proof_matches_the_w3c_eddsa_rdfc_2022_test_vector():
         verify_proof(signed, public, loader=vector_loader)
 
 
+def test_a_context_another_loader_resolved_is_still_refused():
+    """pyld's process-wide context cache does not let a URL past the shipped-only loader."""
+    document = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", EXAMPLES_V2],
+        "id": "urn:uuid:58172aac-d8ba-11ed-83dd-0b3aef56cc33",
+        "type": ["VerifiableCredential", "AlumniCredential"],
+    }
+    assert canonicalize(document, loader=vector_loader)
+    with pytest.raises(CredentialError, match="not valid JSON-LD"):
+        canonicalize(document)
+
+
 @pytest.mark.parametrize(
     ("data", "text"),
     [

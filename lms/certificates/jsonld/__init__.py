@@ -6,9 +6,9 @@ at run time: ``load_document`` is the pyld document loader that serves these and
 other URL, so a credential that names any other context cannot be processed, and no
 canonicalization ever touches the network.
 
-pyld caches resolved contexts per process, by URL, whichever loader resolved them. Nothing in
-lms hands pyld another loader (nor relies on its default one, which fetches), so that cache only
-ever holds these documents; keep it that way.
+pyld keeps a process-wide cache of resolved contexts, but it caches a remote URL only when
+the loader tags the document it returns; these are untagged, so every URL a credential names
+goes through this loader, whatever another loader resolved before (a test checks this).
 """
 
 import copy
