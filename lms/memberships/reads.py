@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from lms.core.extensions import db
+from lms.core.paging import PageInfo, page_of
 from lms.memberships.invitations import invitations_query
 from lms.memberships.members import members_query
 from lms.memberships.models import Invitation, Organization, OrganizationMember, SeatGrantEvent
@@ -18,21 +19,19 @@ LEDGER_SHOWN = 200
 class Dashboard:
     summary: SeatSummary
     members: list[OrganizationMember]  # one page, in name order
-    has_next: bool
+    page: PageInfo
     pending: list[Invitation]  # the newest pending invitations
 
 
 def organization_dashboard(organization: Organization, *, search: str, page: int) -> Dashboard:
     """The OSPO admin dashboard: seats, a page of members (``search`` by name or email), and
     the pending invitations."""
-    stmt = members_query(organization, search=search or None)
-    offset = (page - 1) * MEMBERS_PER_PAGE
-    members = db.session.scalars(stmt.limit(MEMBERS_PER_PAGE + 1).offset(offset)).all()
+    members = page_of(members_query(organization, search=search or None), page, MEMBERS_PER_PAGE)
     pending = db.session.scalars(invitations_query(organization).limit(PENDING_SHOWN)).all()
     return Dashboard(
         summary=seat_summary(organization),
-        members=members[:MEMBERS_PER_PAGE],
-        has_next=len(members) > MEMBERS_PER_PAGE,
+        members=members.items,
+        page=members.info,
         pending=pending,
     )
 

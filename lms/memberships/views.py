@@ -41,7 +41,7 @@ def _dashboard(organization, status=200, **forms):
         "organization": organization,
         "summary": dashboard.summary,
         "members": dashboard.members,
-        "has_next": dashboard.has_next,
+        "has_next": dashboard.page.has_next,
         "page": page,
         "search": search,
         "pending": dashboard.pending,
