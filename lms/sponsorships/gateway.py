@@ -108,7 +108,7 @@ def sync_plan(plan) -> tuple[str, str, list[str]]:
     changes = []
     with _calling(f"sync the plan {plan.slug}"):
         if plan.stripe_product_id:
-            product = client.v1.products.retrieve(plan.stripe_product_id)
+            product = client.v1.products.retrieve(plan.stripe_product_id).to_dict()
             if product.get("name") != plan.name:
                 client.v1.products.update(plan.stripe_product_id, {"name": plan.name})
                 changes.append("product renamed")
@@ -116,17 +116,17 @@ def sync_plan(plan) -> tuple[str, str, list[str]]:
             product = client.v1.products.create(
                 {"name": plan.name, "metadata": {"lms_plan": plan.slug}},
                 {"idempotency_key": f"lms-plan-{plan.slug}-product"},
-            )
+            ).to_dict()
             changes.append("product created")
         price_id = plan.stripe_price_id
         if price_id:
-            price = client.v1.prices.retrieve(price_id)
+            price = client.v1.prices.retrieve(price_id).to_dict()
             recurring = price.get("recurring") or {}
             same = (
                 price.get("unit_amount") == plan.unit_amount
                 and price.get("currency") == plan.currency
                 and recurring.get("interval") == plan.interval
-                and price.get("product") == product.id
+                and price.get("product") == product["id"]
             )
             if not same:
                 client.v1.prices.update(price_id, {"active": False})
@@ -136,7 +136,7 @@ def sync_plan(plan) -> tuple[str, str, list[str]]:
             key = f"lms-plan-{plan.slug}-{plan.unit_amount}-{plan.currency}-{plan.interval}"
             price = client.v1.prices.create(
                 {
-                    "product": product.id,
+                    "product": product["id"],
                     "unit_amount": plan.unit_amount,
                     "currency": plan.currency,
                     "recurring": {"interval": plan.interval},
@@ -146,7 +146,7 @@ def sync_plan(plan) -> tuple[str, str, list[str]]:
             )
             price_id = price.id
             changes.append("price created")
-    return product.id, price_id, changes
+    return product["id"], price_id, changes
 
 
 # -- customers, Checkout, Portal, invoice subscriptions -----------------------------------------

@@ -133,7 +133,7 @@ def subscription_init(self, *args, collection_method=None, days_until_due=None, 
         kwargs["trial_period_days"] = 0  # localstripe then creates no invoice and no charge
     _subscription_init(self, *args, **kwargs)
     self.collection_method = collection_method or "charge_automatically"
-    self.days_until_due = days_until_due
+    self.days_until_due = int(days_until_due) if days_until_due is not None else None
     if send_invoice:
         # Stripe: the subscription is active at once, the invoice is open and e-mailed.
         self.trial_period_days = None
