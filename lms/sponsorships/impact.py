@@ -194,5 +194,7 @@ def chart_bars(months: list[tuple[str, int | None]], *, height: int = 120, width
     bars = []
     for index, (label, value) in enumerate(months):
         bar_height = round((value or 0) / top * height)
-        bars.append(Bar(label, value, index * (width + 8) + 8, height - bar_height + 10, bar_height))
+        bars.append(
+            Bar(label, value, index * (width + 8) + 8, height - bar_height + 10, bar_height)
+        )
     return bars

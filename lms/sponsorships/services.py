@@ -198,7 +198,9 @@ def accept_admin_invitation(raw_token: str, user: User) -> Sponsor:
             SponsorInvitation.id == invitation.id,
             SponsorInvitation.status == SponsorInvitationStatus.PENDING,
         )
-        .values(status=SponsorInvitationStatus.ACCEPTED, accepted_at=utcnow(), accepted_by_id=user.id)
+        .values(
+            status=SponsorInvitationStatus.ACCEPTED, accepted_at=utcnow(), accepted_by_id=user.id
+        )
         .execution_options(synchronize_session=False)
     )
     if used.rowcount != 1:

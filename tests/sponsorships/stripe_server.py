@@ -219,9 +219,7 @@ async def create_checkout_session(request):
 
 
 def retrieve_checkout_session(request):
-    return server.json_response(
-        CheckoutSession._api_retrieve(request.match_info["id"])._export()
-    )
+    return server.json_response(CheckoutSession._api_retrieve(request.match_info["id"])._export())
 
 
 async def complete_checkout_session(request):

@@ -61,7 +61,9 @@ def test_creating_a_sponsor_makes_the_caller_its_admin(user_client, user, db):
 
 
 def test_sponsor_input_is_checked(user_client, db):
-    response = user_client.post("/api/v1/sponsors", json={"name": "A\x00", "billing_email": "a@b.c"})
+    response = user_client.post(
+        "/api/v1/sponsors", json={"name": "A\x00", "billing_email": "a@b.c"}
+    )
     assert response.status_code == 422
     assert set(response.json["errors"]) == {"name"}
     response = user_client.post(
@@ -311,7 +313,9 @@ def test_sponsor_admins_invite_admins_through_the_outbox(
     )
     assert response.status_code == 201, response.json
     message = mailbox.last_to(invitee.email)
-    link = next(line for line in message.get_content().splitlines() if "/sponsor-invitations/" in line)
+    link = next(
+        line for line in message.get_content().splitlines() if "/sponsor-invitations/" in line
+    )
     token = link.rsplit("/", 1)[1]
     outsider = UserFactory()
     log_in(client, outsider)
@@ -341,11 +345,13 @@ def test_unrelated_organizations_do_not_appear_in_the_impact(
 ):
     OrganizationFactory(slug="unfunded")
     now = utcnow()
-    admin_client.post(
-        f"/api/v1/sponsors/{sponsor.id}/manual-sponsorships",
-        json={"organization": "funded-u", "seats": 6, "starts_at": (now - timedelta(days=1)).isoformat(),
-              "ends_at": (now + timedelta(days=30)).isoformat()},
-    )  # fmt: skip
+    body = {
+        "organization": "funded-u",
+        "seats": 6,
+        "starts_at": (now - timedelta(days=1)).isoformat(),
+        "ends_at": (now + timedelta(days=30)).isoformat(),
+    }
+    admin_client.post(f"/api/v1/sponsors/{sponsor.id}/manual-sponsorships", json=body)
     report = admin_client.get(f"/api/v1/sponsors/{sponsor.id}/impact").json
     assert {row["organization"] for row in report["rows"]} == {"funded-u"}
     assert report["rows"][0]["seats_funded"] == 6

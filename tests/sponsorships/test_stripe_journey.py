@@ -55,7 +55,9 @@ def seed(url: str, base: str) -> tuple[str, int]:
              "interval": "month", "min_seats": 5, "has_sponsor_on_certificates": True}
         )  # fmt: skip
         services.sync_plans()
-        admin = accounts.register_user("sam@sponsor.example", "correct horse 2026 x", "Sam", verified=True)
+        admin = accounts.register_user(
+            "sam@sponsor.example", "correct horse 2026 x", "Sam", verified=True
+        )
         sponsor = services.create_sponsor(
             admin, {"name": "Journey Foundation", "billing_email": "sam@sponsor.example"}
         )
@@ -202,7 +204,9 @@ def test_a_sponsors_subscription_moves_the_seats_and_replays_change_nothing(jour
 
     # A failed renewal: past_due keeps the seats for the grace period.
     customer = local.client.v1.subscriptions.retrieve(sub_id).customer
-    pm = local.client.v1.payment_methods.attach("pm_card_chargeCustomerFail", {"customer": customer})
+    pm = local.client.v1.payment_methods.attach(
+        "pm_card_chargeCustomerFail", {"customer": customer}
+    )
     local.client.v1.customers.update(
         customer, {"invoice_settings": {"default_payment_method": pm.id}}
     )
@@ -244,9 +248,13 @@ def test_an_invoice_subscription_grants_through_the_webhooks(journey):
     from lms.accounts import services as accounts
     from lms.core.extensions import db as _db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "s", "PASSWORD_HASH_METHOD": "pbkdf2"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "s", "PASSWORD_HASH_METHOD": "pbkdf2"}
+    )
     with app.app_context():
-        admin, _ = accounts.ensure_platform_admin("root@lms.example", "correct horse 2026 y", "Root")
+        admin, _ = accounts.ensure_platform_admin(
+            "root@lms.example", "correct horse 2026 y", "Root"
+        )
         _, raw = accounts.create_api_token(admin, "admin", None)
         _db.session.commit()
         _db.session.remove()

@@ -148,6 +148,7 @@ def test_without_a_webhook_secret_the_endpoint_says_billing_is_off(client, db, a
 
 # -- applied against localstripe's subscriptions ----------------------------------------------
 
+
 @pytest.mark.slow
 def test_a_subscription_becomes_a_seat_grant_until_the_item_period_end(
     client, db, stripe_billing, sponsor, plan, beneficiary
@@ -175,7 +176,11 @@ def test_the_same_event_three_times_is_applied_once(
     evt = event("customer.subscription.created", sub.to_dict(), event_id="evt_thrice")
     results = [post_event(client, evt) for _ in range(3)]
     assert [r.status_code for r in results] == [200, 200, 200]
-    assert [r.json["result"].split(":")[0] for r in results] == ["applied", "duplicate", "duplicate"]
+    assert [r.json["result"].split(":")[0] for r in results] == [
+        "applied",
+        "duplicate",
+        "duplicate",
+    ]
     assert count(db, StripeEvent) == 1
     sponsorship = sponsorship_of(db, sub.id)
     assert len(ledger(db, sponsorship.grant_id)) == 1
@@ -305,7 +310,10 @@ def test_a_reduction_below_seats_in_use_leaves_the_organization_over_capacity(
     smaller = stripe_billing.client.v1.subscriptions.update(
         sub.id, {"items": [{"id": item["id"], "quantity": 2}]}
     )
-    assert post_event(client, event("customer.subscription.updated", smaller.to_dict())).status_code == 200
+    assert (
+        post_event(client, event("customer.subscription.updated", smaller.to_dict())).status_code
+        == 200
+    )
     summary = seat_summary(beneficiary)
     assert (summary.capacity, summary.used, summary.over_capacity) == (2, 5, True)
     db.session.expire_all()
@@ -330,7 +338,10 @@ def test_checkout_completed_and_invoice_paid_find_the_subscription(
         "object": "invoice",
         "customer": sponsor.stripe_customer_id,
         # Where API versions since 2025-03-31 put the subscription of an invoice.
-        "parent": {"type": "subscription_details", "subscription_details": {"subscription": sub.id}},
+        "parent": {
+            "type": "subscription_details",
+            "subscription_details": {"subscription": sub.id},
+        },
     }
     response = post_event(client, event("invoice.paid", invoice))
     assert response.json["result"].startswith("applied")
@@ -355,4 +366,3 @@ def test_a_stripe_timeout_is_a_502_not_a_hang(client, db, billing, sponsor, plan
     assert response.status_code == 502
     assert utcnow() - started < timedelta(seconds=5)
     assert count(db, StripeEvent) == 0
-
