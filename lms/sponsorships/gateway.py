@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import stripe
 from flask import current_app
 
-from lms.core.errors import BadRequest, DomainError
+from lms.core.errors import BadRequest, DomainError, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +29,20 @@ class StripeUnavailable(DomainError):
 
 
 class BillingNotConfigured(DomainError):
-    code = 503
+    """No Stripe keys: the billing actions are off (409: the server's state, not the input,
+    is what stands in the way; not a 5xx, which would read as an outage)."""
+
+    code = 409
 
     def __init__(self):
         super().__init__(
             "Billing is not configured on this server (no STRIPE_SECRET_KEY). "
             "Manual sponsorships still work: ask a platform administrator."
         )
+
+
+class WebhooksNotConfigured(NotFound):
+    """Without an endpoint secret no event can be verified: there is no webhook endpoint."""
 
 
 class InvalidWebhook(BadRequest):
@@ -288,7 +295,9 @@ def verify_webhook(payload: bytes, signature: str | None) -> None:
     config = current_app.config
     secret = config.get("STRIPE_WEBHOOK_SECRET")
     if not secret:
-        raise BillingNotConfigured()
+        raise WebhooksNotConfigured(
+            "Stripe webhooks are not configured on this server (no STRIPE_WEBHOOK_SECRET)."
+        )
     if not signature:
         raise InvalidWebhook("The Stripe-Signature header is missing.")
     try:
