@@ -33,6 +33,9 @@ TEXT_SETTINGS = frozenset(
         "MAIL_DIR",
         "MAIL_SMTP_USERNAME",
         "MAIL_SMTP_PASSWORD",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "STRIPE_API_BASE",
     }
 )
 
@@ -225,20 +228,28 @@ def register_blueprints(app: Flask) -> None:
     from lms.memberships.views import bp as memberships_views
     from lms.progress.api import blp as progress_api
     from lms.progress.views import bp as progress_views
+    from lms.sponsorships.api import blp as sponsorships_api
+    from lms.sponsorships.api import webhook_bp as stripe_webhook
+    from lms.sponsorships.views import bp as sponsorships_views
     from lms.web.views import bp as web_views
 
-    for blueprint in (accounts_api, memberships_api, courses_api, progress_api):
+    for blueprint in (accounts_api, memberships_api, courses_api, progress_api, sponsorships_api):
         api.register_blueprint(blueprint)
     # Only the account routes declare rate limits; the others skip Flask-Limiter's per-request
     # check (measured: about 5% of a progress write).
-    from lms.core.extensions import limiter
+    from lms.core.extensions import csrf, limiter
 
     for blueprint in (
         memberships_api, courses_api, progress_api, web_views, courses_views, memberships_views,
-        progress_views,
+        progress_views, sponsorships_api, sponsorships_views, stripe_webhook,
     ):  # fmt: skip
         limiter.exempt(blueprint)
-    for blueprint in (web_views, accounts_views, courses_views, memberships_views, progress_views):
+    # Stripe signs its webhooks; it cannot send a CSRF token.
+    csrf.exempt(stripe_webhook)
+    for blueprint in (
+        web_views, accounts_views, courses_views, memberships_views, progress_views,
+        sponsorships_views, stripe_webhook,
+    ):  # fmt: skip
         app.register_blueprint(blueprint)
 
 
@@ -248,9 +259,11 @@ def register_commands(app: Flask) -> None:
     from lms.core.cli import register as register_core_commands
     from lms.courses.cli import register as register_course_commands
     from lms.demo import register as register_demo_commands
+    from lms.sponsorships.cli import register as register_sponsorship_commands
 
     register_core_commands(lms_cli)
     register_account_commands(lms_cli)
     register_course_commands(lms_cli)
     register_demo_commands(lms_cli)
+    register_sponsorship_commands(lms_cli)
     app.cli.add_command(lms_cli)

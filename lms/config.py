@@ -138,3 +138,18 @@ COURSE_ARCHIVE_MAX_BYTES = 10 * 1024 * 1024
 INVITATION_TTL = timedelta(days=14)
 INVITATION_CSV_MAX_BYTES = 5 * 1024 * 1024
 INVITATION_CSV_MAX_ROWS = 20_000
+
+# Sponsorships through Stripe (lms.sponsorships). Without STRIPE_SECRET_KEY billing is off: the
+# pages say so and manual sponsorships still work. STRIPE_API_VERSION pins the shape of every
+# object lms reads (since 2025-03-31 the current period is on the subscription item);
+# STRIPE_API_BASE points the library at another server (the tests' localstripe).
+STRIPE_SECRET_KEY = None
+STRIPE_WEBHOOK_SECRET = None
+STRIPE_API_VERSION = "2025-03-31.basil"
+STRIPE_API_BASE = None
+STRIPE_TIMEOUT = 10  # seconds for one call to Stripe
+STRIPE_MAX_NETWORK_RETRIES = 1  # the library retries a failed connection with the same key
+STRIPE_WEBHOOK_TOLERANCE = 300  # seconds a signed webhook's timestamp may be old
+STRIPE_WEBHOOK_MAX_BYTES = 512 * 1024  # a larger webhook body is refused with 413
+# How long a past_due sponsorship keeps its seats after its unpaid period began.
+SPONSORSHIP_GRACE_DAYS = 7

@@ -161,6 +161,9 @@ def register(group: AppGroup) -> None:
         courses = seed_courses()
         logins += seed_organization()
         progress = seed_progress()
+        from lms.sponsorships.demo import seed_sponsorships
+
+        sponsorship_lines = seed_sponsorships(DEMO_ORG[0])
         db.session.commit()
         click.echo("Demo data is ready. Log in at /login with:")
         for role, email in logins:
@@ -172,3 +175,5 @@ def register(group: AppGroup) -> None:
         click.echo("Learner progress (see /dashboard and /organizations/demo-university/report):")
         for line in progress:
             click.echo(f"  {line}")
+        for line in sponsorship_lines:
+            click.echo(line)

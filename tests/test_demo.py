@@ -18,7 +18,8 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(runner, db, client):
     )
     client.csrf_token = ospo.json["csrf_token"]
     membership = client.get("/api/v1/organizations/demo-university/membership").json
-    assert (membership["seats_total"], membership["seats_used"]) == (25, 4)
+    # 25 invoice-paid seats and 10 from the demo sponsor; 4 researchers and its cohort of 5.
+    assert (membership["seats_total"], membership["seats_used"]) == (35, 9)
     courses = client.get("/api/v1/courses").json
     assert {c["slug"] for c in courses} == {
         "open-source-foundations",

@@ -1,0 +1,1 @@
+"""Sponsors fund seats at organizations through Stripe subscriptions or manual records."""
