@@ -335,9 +335,8 @@ def mailbox(app, tmp_path, monkeypatch):
 @pytest.fixture
 def smtp_sink():
     """A real SMTP server on 127.0.0.1 that records what it receives (tests/support/smtp.py)."""
-    from tests.support.smtp import SmtpSink
-
     from lms.core.mail import close_smtp_connection
+    from tests.support.smtp import SmtpSink
 
     sink = SmtpSink(free_port()).start()
     try:

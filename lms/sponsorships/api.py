@@ -5,7 +5,7 @@ from flask import Blueprint as FlaskBlueprint
 from flask import current_app, request
 
 from lms.core.api import Blueprint, SQLAlchemyPage
-from lms.core.auth import authenticated_user, login_required, platform_admin_required
+from lms.core.auth import authenticated_user, login_required, platform_admin_required, public
 from lms.core.errors import BadRequest
 from lms.core.inputs import InvalidJson, loads_json
 from lms.sponsorships import gateway, impact, services, webhooks
@@ -37,6 +37,7 @@ def _sponsor_url(sponsor_id: int, page: str) -> str:
 
 
 @blp.route("/sponsorship-plans", methods=["GET"])
+@public
 @blp.response(200, PlanOut(many=True))
 @blp.paginate(SQLAlchemyPage)
 def list_plans():
@@ -74,6 +75,7 @@ def get_sponsor(sponsor_id):
 @login_required
 @blp.arguments(CheckoutIn)
 @blp.response(201, CheckoutOut)
+@blp.error_responses(403, 409, 502)
 def start_checkout(data, sponsor_id):
     """Start a card payment in Stripe Checkout; returns the page to send the sponsor to"""
     sponsor = services.require_sponsor_admin(sponsor_id, authenticated_user())
@@ -91,6 +93,7 @@ def start_checkout(data, sponsor_id):
 @login_required
 @blp.arguments(EmptyIn)
 @blp.response(201, UrlOut)
+@blp.error_responses(403, 409, 502)
 def open_portal(data, sponsor_id):
     """A Stripe Customer Portal session for the sponsor's billing"""
     sponsor = services.require_sponsor_admin(sponsor_id, authenticated_user())
@@ -110,6 +113,7 @@ def list_sponsorships(sponsor_id):
 @platform_admin_required
 @blp.arguments(InvoiceSponsorshipIn)
 @blp.response(201, SponsorshipOut)
+@blp.error_responses(409, 502)
 def create_invoice_sponsorship(data, sponsor_id):
     """A subscription paid by invoice with net terms (platform admins); Stripe mails it"""
     user = authenticated_user()
@@ -128,6 +132,7 @@ def create_invoice_sponsorship(data, sponsor_id):
 @platform_admin_required
 @blp.arguments(ManualSponsorshipIn)
 @blp.response(201, SponsorshipOut)
+@blp.error_responses(409)
 def record_manual_sponsorship(data, sponsor_id):
     """Record a sponsorship paid outside Stripe (platform admins)"""
     user = authenticated_user()
@@ -148,6 +153,7 @@ def record_manual_sponsorship(data, sponsor_id):
 @platform_admin_required
 @blp.arguments(EndSponsorshipIn)
 @blp.response(200, SponsorshipOut)
+@blp.error_responses(409)
 def end_sponsorship(data, sponsor_id, sponsorship_id):
     """End a manual sponsorship now (platform admins); nobody loses progress"""
     user = authenticated_user()
@@ -155,10 +161,15 @@ def end_sponsorship(data, sponsor_id, sponsorship_id):
     return services.end_manual_sponsorship(sponsorship, user, data["reason"])
 
 
-@blp.route("/sponsors/<id:sponsor_id>/admin-invitations", methods=["POST"])
+@blp.route(
+    "/sponsors/<id:sponsor_id>/admin-invitations",
+    methods=["POST"],
+    operation_id="inviteSponsorAdmin",
+)
 @login_required
 @blp.arguments(AdminInvitationIn)
 @blp.response(201, AdminInvitationOut)
+@blp.error_responses(403, 409)
 def invite_admin(data, sponsor_id):
     """Invite another admin of the sponsor (the link goes by mail)"""
     user = authenticated_user()
@@ -170,12 +181,13 @@ def invite_admin(data, sponsor_id):
 @login_required
 @blp.arguments(EmptyIn)
 @blp.response(200, SponsorOut)
+@blp.error_responses(403, 409, 410)
 def accept_admin_invitation(data, token):
     """Accept an invitation to administer a sponsor (as the invited, logged-in person)"""
     return services.accept_admin_invitation(token, authenticated_user())
 
 
-@blp.route("/sponsors/<id:sponsor_id>/impact", methods=["GET"])
+@blp.route("/sponsors/<id:sponsor_id>/impact", methods=["GET"], operation_id="getSponsorImpact")
 @login_required
 @blp.arguments(ImpactQuery, location="query")
 @blp.response(200, ImpactOut)

@@ -89,23 +89,26 @@ def seed_sponsorships(organization_slug: str) -> list[str]:
 def _seed_cohort_progress() -> None:
     from lms.accounts import services as accounts
     from lms.courses.models import Lesson
-    from lms.progress import services as progress
+    from lms.progress.dashboard import lesson_states
+    from lms.progress.enrolling import enroll
+    from lms.progress.lesson_progress import mark_lesson
+    from lms.progress.quizzes import submit_attempt
 
     for email, _name, steps in DEMO_COHORT:
         user = accounts.get_user_by_email(email)
-        enrollment, _ = progress.enroll(user, DEMO_COURSE)
+        enrollment, _ = enroll(user, DEMO_COURSE)
         lessons = db.session.scalars(
             sa.select(Lesson)
             .where(Lesson.version_id == enrollment.version_id)
             .order_by(Lesson.position)
         ).all()
-        done = progress.lesson_states(enrollment)
+        done = lesson_states(enrollment.id)
         for lesson in lessons if steps is None else lessons[:steps]:
             state = done.get(lesson.id)
             if state is not None and state.completed_at:
                 continue
             if lesson.is_quiz:
                 answers = {q["id"]: q["answer"] for q in lesson.questions}
-                progress.submit_attempt(user, enrollment.id, lesson.slug, answers)
+                submit_attempt(user, enrollment.id, lesson.slug, answers)
             else:
-                progress.mark_lesson(user, enrollment.id, lesson.slug, "completed", 300)
+                mark_lesson(user, enrollment.id, lesson.slug, "completed", 300)

@@ -32,7 +32,9 @@ class SponsorOut(OutputSchema):
     website = fields.String(allow_none=True)
     logo_url = fields.String(allow_none=True)
     billing_email = fields.String()
-    has_billing_account = fields.Function(lambda s: bool(s.stripe_customer_id))
+    has_billing_account = fields.Function(
+        lambda s: bool(s.stripe_customer_id), metadata={"type": "boolean"}
+    )
     created_at = fields.AwareDateTime()
 
 
@@ -81,8 +83,10 @@ class EndSponsorshipIn(InputSchema):
 
 class SponsorshipOut(OutputSchema):
     id = fields.Integer()
-    organization = fields.Function(lambda s: s.organization.slug)
-    plan = fields.Function(lambda s: s.plan.slug if s.plan else None)
+    organization = fields.Function(lambda s: s.organization.slug, metadata={"type": "string"})
+    plan = fields.Function(
+        lambda s: s.plan.slug if s.plan else None, metadata={"type": ["string", "null"]}
+    )
     source = fields.String()
     collection_method = fields.String()
     status = fields.String()
@@ -130,9 +134,16 @@ class MonthOut(OutputSchema):
 
 
 class ImpactOut(OutputSchema):
-    sponsor = fields.Function(lambda i: i.sponsor.id)
-    suppressed_below = fields.Constant(5)
+    sponsor = fields.Function(lambda i: i.sponsor.id, metadata={"type": "integer"})
+    suppressed_below = fields.Constant(5, metadata={"type": "integer"})
     rows = fields.List(fields.Nested(ImpactRowOut))
     completions_per_month = fields.Function(
-        lambda i: [{"month": m, "completions": c} for m, c in i.months]
+        lambda i: [{"month": m, "completions": c} for m, c in i.months],
+        metadata={
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"month": {"type": "string"}, "completions": {"type": "integer"}},
+            },
+        },
     )

@@ -5,14 +5,14 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms.validators import InputRequired, NumberRange
 
-from lms.accounts.forms import EmptyForm
 from lms.core.db import utcnow
 from lms.core.errors import DomainError
 from lms.core.extensions import db
-from lms.core.forms import FullMatch
+from lms.core.forms import EmptyForm, SchemaField
 from lms.sponsorships import gateway, impact, services
+from lms.sponsorships.schemas import CheckoutIn
 
 bp = Blueprint("sponsorships", __name__, template_folder="templates")
 
@@ -23,8 +23,7 @@ class CheckoutForm(FlaskForm):
         "Organization to fund (its short name, as in /organizations/<name>)",
         validators=[
             InputRequired(),
-            Length(max=60),
-            FullMatch(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Use the organization's short name."),
+            SchemaField(CheckoutIn, "organization"),  # the API's rule, written once
         ],
     )
     seats = IntegerField("Seats", validators=[InputRequired(), NumberRange(min=1, max=100_000)])

@@ -68,10 +68,23 @@ OPERATION_IDS = {
     "POST /api/v1/enrollments/{enrollment_id}/lessons/{lesson_slug}/attempts": "submitAttempt",
     "GET /api/v1/organizations/{slug}/report": "getReport",
     "GET /api/v1/organizations/{slug}/report/summary": "getReportSummary",
+    "GET /api/v1/sponsorship-plans": "listPlans",
+    "POST /api/v1/sponsors": "createSponsor",
+    "GET /api/v1/sponsors": "listSponsors",
+    "GET /api/v1/sponsors/{sponsor_id}": "getSponsor",
+    "POST /api/v1/sponsors/{sponsor_id}/checkout": "startCheckout",
+    "POST /api/v1/sponsors/{sponsor_id}/portal": "openPortal",
+    "GET /api/v1/sponsors/{sponsor_id}/sponsorships": "listSponsorships",
+    "POST /api/v1/sponsors/{sponsor_id}/invoice-sponsorships": "createInvoiceSponsorship",
+    "POST /api/v1/sponsors/{sponsor_id}/manual-sponsorships": "recordManualSponsorship",
+    "POST /api/v1/sponsors/{sponsor_id}/sponsorships/{sponsorship_id}/end": "endSponsorship",
+    "POST /api/v1/sponsors/{sponsor_id}/admin-invitations": "inviteSponsorAdmin",
+    "POST /api/v1/sponsor-invitations/{token}/accept": "acceptAdminInvitation",
+    "GET /api/v1/sponsors/{sponsor_id}/impact": "getSponsorImpact",
 }
 
 PUBLIC = {"register", "login", "getCsrfToken", "requestPasswordReset", "confirmPasswordReset"}
-PUBLIC |= {"verifyEmail"}
+PUBLIC |= {"verifyEmail", "listPlans"}
 # Anonymous callers are served; a session or token changes the answer.
 OPTIONAL = {"logout", "acceptInvitation", "listCourses", "getCourse", "getLesson"}
 
@@ -98,6 +111,13 @@ EXTRA_ERRORS = {
     "recordLessonProgress": {403},
     "submitAttempt": {403, 409},
     "getReport": {403},
+    "startCheckout": {403, 409, 502},
+    "openPortal": {403, 409, 502},
+    "createInvoiceSponsorship": {409, 502},
+    "recordManualSponsorship": {409},
+    "endSponsorship": {409},
+    "inviteSponsorAdmin": {403, 409},
+    "acceptAdminInvitation": {403, 409, 410},
 }
 
 
