@@ -55,6 +55,8 @@ RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
 LOGIN_FAILURES_PER_ACCOUNT = "5 per minute"
 LOGIN_ATTEMPTS_PER_ADDRESS = "30 per minute"
+# Certificate verification (the API and the public page), per client address.
+CERTIFICATE_VERIFY_PER_ADDRESS = "60 per minute"
 
 # Passwords. Werkzeug's scrypt by default; tests use a cheaper setting.
 PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (an algorithm name)

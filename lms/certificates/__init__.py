@@ -1,0 +1,1 @@
+"""Certificates: issuing on completion, the PDF, verification, revocation and reissue."""
