@@ -39,7 +39,7 @@ def register(group: AppGroup) -> None:
         if missing:
             query = query.where(Certificate.pdf_rendered_at.is_(None))
         ids = list(db.session.scalars(query))
-        db.session.rollback()
+        db.session.commit()  # end the read (on SQLite a CLI transaction holds the write lock)
         if not ids:
             click.echo("Nothing to render.")
             return
@@ -67,7 +67,9 @@ def _run(chunks: list[list[int]], workers: int, *, force: bool) -> Iterator[int]
 def render_chunk(ids: list[int], force: bool) -> int:
     """Render these certificates, committing each PDF. How many were rendered."""
     done = 0
-    with Session(bind=db.engine) as session:
+    # Like the outbox's sessions: joining with savepoints keeps the test suite's outer
+    # transaction (on an Engine, as in production, the mode changes nothing).
+    with Session(bind=db.engine, join_transaction_mode="create_savepoint") as session:
         for certificate_id in ids:
             if services.render_missing(session, certificate_id, force=force):
                 done += 1

@@ -117,9 +117,7 @@ def test_status_indexes_are_unique_and_increasing(client, db, course, org, certi
     other = MemberFactory(organization=org, role="learner").user
     log_in(client, other)
     complete_course(client)
-    indexes = db.session.scalars(
-        sa.select(Certificate.status_index).order_by(Certificate.id)
-    ).all()
+    indexes = db.session.scalars(sa.select(Certificate.status_index).order_by(Certificate.id)).all()
     assert len(indexes) == 2 and indexes[1] > indexes[0]
 
 
@@ -148,9 +146,7 @@ def test_revoke_and_reinstate_are_logged_with_actor_and_reason(db, certificate, 
     ]
 
 
-def test_reissue_makes_a_new_code_and_the_old_one_verifies_as_replaced(
-    db, certificate, learner
-):
+def test_reissue_makes_a_new_code_and_the_old_one_verifies_as_replaced(db, certificate, learner):
     new = services.reissue(learner, codes.display(certificate.code).lower(), "Łukasz Nowak")
     assert new.code != certificate.code and new.learner_name == "Łukasz Nowak"
     assert new.enrollment_id == certificate.enrollment_id and new.replaces_id == certificate.id
