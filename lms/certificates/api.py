@@ -4,7 +4,7 @@ reissue."""
 import sqlalchemy as sa
 from flask import Response, current_app
 
-from lms.certificates import services
+from lms.certificates import pdfs, services
 from lms.certificates.schemas import (
     CertificateOut,
     CertificateQuery,
@@ -50,7 +50,7 @@ def list_certificates(query, pagination_parameters):
 @blp.response(200, content_type="application/pdf")
 def certificate_pdf(code):
     """The certificate's PDF (its owner and the organization's admins; 404 for anyone else)"""
-    certificate, pdf = services.pdf_for(authenticated_user(), code)
+    certificate, pdf = pdfs.pdf_for(authenticated_user(), code)
     filename = f"certificate-{certificate.course_slug}-{certificate.code}.pdf"
     return Response(
         pdf,

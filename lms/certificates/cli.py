@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
-from lms.certificates import services
+from lms.certificates import pdfs
 from lms.certificates.models import Certificate
 from lms.core.extensions import db
 
@@ -71,7 +71,7 @@ def render_chunk(ids: list[int], force: bool) -> int:
     # transaction (on an Engine, as in production, the mode changes nothing).
     with Session(bind=db.engine, join_transaction_mode="create_savepoint") as session:
         for certificate_id in ids:
-            if services.render_missing(session, certificate_id, force=force):
+            if pdfs.render_missing(session, certificate_id, force=force):
                 done += 1
             session.commit()
     return done
