@@ -36,6 +36,8 @@ TEXT_SETTINGS = frozenset(
         "STRIPE_SECRET_KEY",
         "STRIPE_WEBHOOK_SECRET",
         "STRIPE_API_BASE",
+        "CERTIFICATE_SIGNING_KEY",
+        "MAIL_SMTP_LOCAL_HOSTNAME",
     }
 )
 
@@ -204,6 +206,15 @@ def register_extensions(app: Flask) -> None:
     # Connecting twice (one app per test) is harmless: blinker keeps one connection.
     acceptance.invitation_accepted.connect(_enroll_on_acceptance, weak=False)
     account_services.profile_renamed.connect(_rename_learner, weak=False)
+    # Certificates: issued in the transaction that completes an enrollment.
+    from lms.certificates.rendering import warn_without_harfbuzz_subset
+    from lms.progress.signals import enrollment_completed
+
+    enrollment_completed.connect(_issue_certificate, weak=False)
+    from lms.certificates import badges, pdfs
+
+    pdfs.credential_json_for = badges.credential_json  # the signed credential, in the PDF
+    warn_without_harfbuzz_subset()
 
 
 def _enroll_on_acceptance(invitation, member, **extra) -> None:
@@ -218,9 +229,17 @@ def _rename_learner(user, **extra) -> None:
     rename_learner(user)
 
 
+def _issue_certificate(enrollment_id, **extra) -> None:
+    from lms.certificates.services import issue_certificate
+
+    issue_certificate(enrollment_id)
+
+
 def register_blueprints(app: Flask) -> None:
     from lms.accounts.api import blp as accounts_api
     from lms.accounts.views import bp as accounts_views
+    from lms.certificates.api import blp as certificates_api
+    from lms.certificates.views import bp as certificates_views
     from lms.core.extensions import api
     from lms.courses.api import blp as courses_api
     from lms.courses.views import bp as courses_views
@@ -233,7 +252,10 @@ def register_blueprints(app: Flask) -> None:
     from lms.sponsorships.views import bp as sponsorships_views
     from lms.web.views import bp as web_views
 
-    for blueprint in (accounts_api, memberships_api, courses_api, progress_api, sponsorships_api):
+    for blueprint in (
+        accounts_api, memberships_api, courses_api, progress_api, sponsorships_api,
+        certificates_api,
+    ):  # fmt: skip
         api.register_blueprint(blueprint)
     # Only the account routes declare rate limits; the others skip Flask-Limiter's per-request
     # check (measured: about 5% of a progress write).
@@ -248,13 +270,14 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(stripe_webhook)
     for blueprint in (
         web_views, accounts_views, courses_views, memberships_views, progress_views,
-        sponsorships_views, stripe_webhook,
+        sponsorships_views, stripe_webhook, certificates_views,
     ):  # fmt: skip
         app.register_blueprint(blueprint)
 
 
 def register_commands(app: Flask) -> None:
     from lms.accounts.cli import register as register_account_commands
+    from lms.certificates.cli import register as register_certificate_commands
     from lms.core.cli import lms_cli
     from lms.core.cli import register as register_core_commands
     from lms.courses.cli import register as register_course_commands
@@ -264,6 +287,7 @@ def register_commands(app: Flask) -> None:
     register_core_commands(lms_cli)
     register_account_commands(lms_cli)
     register_course_commands(lms_cli)
+    register_certificate_commands(lms_cli)
     register_demo_commands(lms_cli)
     register_sponsorship_commands(lms_cli)
     app.cli.add_command(lms_cli)

@@ -55,6 +55,8 @@ RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
 LOGIN_FAILURES_PER_ACCOUNT = "5 per minute"
 LOGIN_ATTEMPTS_PER_ADDRESS = "30 per minute"
+# Certificate verification (the API and the public page), per client address.
+CERTIFICATE_VERIFY_PER_ADDRESS = "60 per minute"
 
 # Passwords. Werkzeug's scrypt by default; tests use a cheaper setting.
 PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (an algorithm name)
@@ -153,3 +155,10 @@ STRIPE_WEBHOOK_TOLERANCE = 300  # seconds a signed webhook's timestamp may be ol
 STRIPE_WEBHOOK_MAX_BYTES = 512 * 1024  # a larger webhook body is refused with 413
 # How long a past_due sponsorship keeps its seats after its unpaid period began.
 SPONSORSHIP_GRACE_DAYS = 7
+
+# Open Badges 3.0 credentials: the issuer's name, and its Ed25519 key. Without a configured
+# key one is generated into instance/issuer-keys/ on first use; retired keys stay published.
+CERTIFICATE_ISSUER_NAME = "lms training program"
+CERTIFICATE_SIGNING_KEY = None  # PEM of an Ed25519 private key
+CERTIFICATE_SIGNING_KEY_NUMBER = 1
+CERTIFICATE_RETIRED_PUBLIC_KEYS: dict = {}  # {number: PEM of the public key}

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages lms needs that a fresh machine may lack:
-#   run   -> python3-venv (only if `python3 -m venv` does not work)
-#   test  -> the above, plus the PostgreSQL and Redis servers the test suite starts itself
+#   run   -> python3-venv (only if `python3 -m venv` does not work), and what certificate PDFs
+#            need: Pango, HarfBuzz's subsetter and the fonts (DejaVu, Noto, Noto CJK)
+#   test  -> the above, plus the PostgreSQL and Redis servers the test suite starts itself,
+#            and the tools the certificate tests read PDFs with (poppler-utils, zbar-tools)
 # Uses apt-get as root, or through sudo when available; does nothing when all is present.
 set -euo pipefail
 what=${1:-test}
@@ -9,6 +11,21 @@ what=${1:-test}
 need=()
 if ! python3 -c "import venv, ensurepip" >/dev/null 2>&1; then
     need+=(python3-venv)
+fi
+# Certificate PDFs (WeasyPrint): Pango, HarfBuzz subsetting (several times faster than the
+# fontTools fallback) and fonts for names in any script, so that every machine renders alike.
+for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    fonts-noto-core fonts-noto-cjk; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed"; then
+        need+=("$pkg")
+    fi
+done
+if [ "$what" = "test" ]; then
+    for tool in pdftotext:poppler-utils zbarimg:zbar-tools; do
+        if ! command -v "${tool%%:*}" >/dev/null; then
+            need+=("${tool##*:}")
+        fi
+    done
 fi
 if [ "$what" = "test" ]; then
     if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && ! command -v pg_ctl >/dev/null; then

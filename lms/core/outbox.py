@@ -122,6 +122,11 @@ def add(kind: str, payload: dict) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _insert_new_rows(session: Session) -> None:
+    # SQLAlchemy sends before/after_commit for savepoints (begin_nested) too: the rows wait for
+    # the transaction's real commit, or a savepoint would dispatch them while it is still open
+    # (on SQLite the drain then waits for the write lock this very transaction holds).
+    if session.in_nested_transaction():
+        return
     new = session.info.pop(_NEW_KEY, None)
     if not new:
         return
@@ -135,6 +140,8 @@ def _insert_new_rows(session: Session) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _dispatch_written_rows(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint, not the commit (see _insert_new_rows)
     ids = session.info.pop(_WRITTEN_KEY, None)
     if ids:
         dispatch(ids)

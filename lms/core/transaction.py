@@ -74,6 +74,8 @@ def recover_from(*errors: type[Exception]) -> Iterator[None]:
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # SQLAlchemy sends after_commit for savepoints too; the work waits for the commit
     session.info.pop(_FAILED_KEY, None)
     pending = session.info.pop(_PENDING_KEY, [])
     for fn in pending:

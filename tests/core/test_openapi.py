@@ -81,10 +81,20 @@ OPERATION_IDS = {
     "POST /api/v1/sponsors/{sponsor_id}/admin-invitations": "inviteSponsorAdmin",
     "POST /api/v1/sponsor-invitations/{token}/accept": "acceptAdminInvitation",
     "GET /api/v1/sponsors/{sponsor_id}/impact": "getSponsorImpact",
+    "GET /api/v1/certificates": "listCertificates",
+    "GET /api/v1/certificates/{code}.pdf": "getCertificatePdf",
+    "GET /api/v1/verify/{code}": "verifyCertificate",
+    "POST /api/v1/certificates/{code}/revoke": "revokeCertificate",
+    "POST /api/v1/certificates/{code}/reinstate": "reinstateCertificate",
+    "POST /api/v1/certificates/{code}/reissue": "reissueCertificate",
+    "GET /api/v1/certificates/{code}/credential": "getCredential",
+    "GET /api/v1/issuer": "getIssuerProfile",
+    "GET /api/v1/status-lists/revocation": "getRevocationList",
 }
 
 PUBLIC = {"register", "login", "getCsrfToken", "requestPasswordReset", "confirmPasswordReset"}
-PUBLIC |= {"verifyEmail", "listPlans"}
+PUBLIC |= {"verifyEmail", "listPlans", "verifyCertificate", "getIssuerProfile"}
+PUBLIC |= {"getRevocationList"}
 # Anonymous callers are served; a session or token changes the answer.
 OPTIONAL = {"logout", "acceptInvitation", "listCourses", "getCourse", "getLesson"}
 
@@ -118,6 +128,11 @@ EXTRA_ERRORS = {
     "endSponsorship": {409},
     "inviteSponsorAdmin": {403, 409},
     "acceptAdminInvitation": {403, 409, 410},
+    "listCertificates": {403, 404},
+    "verifyCertificate": {429},
+    "revokeCertificate": {409},
+    "reinstateCertificate": {409},
+    "reissueCertificate": {409},
 }
 
 

@@ -1,0 +1,464 @@
+"""Certificates: issuing, lookup and verification, the PDF, revocation and reissue. No HTTP.
+
+Issuing happens in the transaction that completed the enrollment (``issue_certificate``, called
+through progress's ``enrollment_completed`` signal); the PDF is rendered after the commit by the
+outbox (``certificate.render``), or on the spot when someone downloads it first.
+"""
+
+import functools
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from flask import current_app
+
+from lms.accounts.models import User
+from lms.certificates import codes
+from lms.certificates.models import (
+    Certificate,
+    CertificateAction,
+    CertificateCounter,
+    CertificateEvent,
+)
+from lms.core import outbox
+from lms.core.db import utcnow
+from lms.core.errors import Conflict, NotFound, RuleViolation
+from lms.core.extensions import db
+from lms.courses.models import Course, CourseVersion
+from lms.memberships.models import MemberRole, MemberStatus, Organization, OrganizationMember
+from lms.progress.models import Enrollment, EnrollmentStatus
+
+log = logging.getLogger(__name__)
+
+STATUS_INDEX = "status_index"
+RENDER_JOB = "certificate.render"  # carried out by lms.certificates.pdfs
+NOT_FOUND = "No certificate has this code."
+LINKEDIN_ADD_TO_PROFILE = "https://www.linkedin.com/profile/add"
+
+
+# -- codes and URLs ---------------------------------------------------------------------
+
+
+def _base_url() -> str:
+    return current_app.config["BASE_URL"].rstrip("/")
+
+
+def verification_url(code: str) -> str:
+    """The public page a certificate's QR code opens (its credential's id too)."""
+    return f"{_base_url()}/verify/{codes.display(code)}"
+
+
+def pdf_url(code: str) -> str:
+    return f"{_base_url()}/api/v1/certificates/{codes.display(code)}.pdf"
+
+
+# -- issuing ----------------------------------------------------------------------------
+
+
+@functools.cache
+def _next_counter() -> sa.Update:
+    table = CertificateCounter.__table__
+    return (
+        sa.update(table)
+        .where(table.c.name == sa.bindparam("b_name"))
+        .values(value=table.c.value + 1)
+        .returning(table.c.value)
+    )
+
+
+def _allocate(name: str) -> int:
+    """The next value of a counter. The UPDATE holds the counter row until the transaction
+    ends, so concurrent issues take turns instead of colliding on max()+1."""
+    value = db.session.execute(_next_counter(), {"b_name": name}).scalar()
+    if value is None:  # the migration seeds the row; a hand-made database may lack it
+        db.session.add(CertificateCounter(name=name, value=1))
+        db.session.flush()
+        value = 1
+    return value
+
+
+def _current_for_enrollment(enrollment_id: int) -> Certificate | None:
+    return db.session.scalar(
+        sa.select(Certificate).where(
+            Certificate.enrollment_id == enrollment_id, Certificate.replaced_at.is_(None)
+        )
+    )
+
+
+def _log(certificate: Certificate, action: str, actor: User | None, reason: str = "", **details):
+    db.session.add(
+        CertificateEvent(
+            certificate_id=certificate.id,
+            action=action,
+            actor_id=actor.id if actor else None,
+            reason=reason,
+            details=details,
+        )
+    )
+
+
+def issue_certificate(enrollment_id: int) -> Certificate:
+    """Issue the certificate of a completed enrollment (idempotent: the current one if it
+    exists). Runs in the completing transaction; the PDF is rendered after the commit."""
+    row = db.session.execute(
+        sa.select(Enrollment, User, Organization, CourseVersion, Course)
+        .join(User, User.id == Enrollment.user_id)
+        .join(Organization, Organization.id == Enrollment.organization_id)
+        .join(CourseVersion, CourseVersion.id == Enrollment.version_id)
+        .join(Course, Course.id == Enrollment.course_id)
+        .where(Enrollment.id == enrollment_id)
+        # The completion was written by a Core UPDATE: read the row as it is now.
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("No such enrollment.")
+    enrollment, user, organization, version, course = row
+    if enrollment.status != EnrollmentStatus.COMPLETED or enrollment.completed_at is None:
+        raise RuleViolation("Only a completed enrollment earns a certificate.")
+    existing = _current_for_enrollment(enrollment.id)
+    if existing is not None:
+        return existing
+    certificate = Certificate(
+        code=codes.new_code(),
+        enrollment_id=enrollment.id,
+        user_id=user.id,
+        organization_id=organization.id,
+        course_id=course.id,
+        version_id=version.id,
+        learner_name=enrollment.learner_name or user.name,
+        learner_email=user.email,
+        course_slug=course.slug,
+        course_title=version.title,
+        version_label=version.label,
+        content_hash=version.content_hash,
+        organization_name=organization.name,
+        completed_at=enrollment.completed_at,
+        status_index=_allocate(STATUS_INDEX),
+    )
+    db.session.add(certificate)
+    db.session.flush()
+    _log(certificate, CertificateAction.ISSUED, None)
+    outbox.add(RENDER_JOB, {"certificate_id": certificate.id})
+    return certificate
+
+
+# -- lookup -----------------------------------------------------------------------------
+
+
+def find_by_code(text: str) -> Certificate | None:
+    """The certificate a typed code names (any case, dashes or not), or None."""
+    code = codes.normalize(text)
+    if code is None:
+        return None
+    return db.session.scalar(sa.select(Certificate).where(Certificate.code == code))
+
+
+def get_by_code(text: str) -> Certificate:
+    certificate = find_by_code(text)
+    if certificate is None:
+        raise NotFound(NOT_FOUND)
+    return certificate
+
+
+def _is_admin_of(user: User, organization_id: int) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(OrganizationMember.id).where(
+                OrganizationMember.organization_id == organization_id,
+                OrganizationMember.user_id == user.id,
+                OrganizationMember.status == MemberStatus.ACTIVE,
+                OrganizationMember.role == MemberRole.ADMIN,
+            )
+        )
+        is not None
+    )
+
+
+def get_for_reader(user: User, text: str) -> Certificate:
+    """A certificate its owner, the organization's admins or a platform admin may read; a
+    404 for anyone else (nobody learns that the code exists)."""
+    certificate = get_by_code(text)
+    if (
+        certificate.user_id == user.id
+        or user.is_platform_admin
+        or _is_admin_of(user, certificate.organization_id)
+    ):
+        return certificate
+    raise NotFound(NOT_FOUND)
+
+
+def my_certificates(user: User) -> sa.Select:
+    return (
+        sa.select(Certificate)
+        .where(Certificate.user_id == user.id)
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+    )
+
+
+def organization_certificates(organization: Organization) -> sa.Select:
+    """An organization's certificates (reach the organization through ``get_organization``)."""
+    return (
+        sa.select(Certificate)
+        .where(Certificate.organization_id == organization.id)
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+    )
+
+
+def codes_by_id(ids: set[int]) -> dict[int, str]:
+    """Codes of the certificates with these ids (successors and predecessors in lists)."""
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Certificate.id, Certificate.code).where(Certificate.id.in_(ids))
+    )
+    return {row.id: row.code for row in rows}
+
+
+@dataclass
+class CertificateRow:
+    """A certificate as its owner and the organization's admins see it, with its links."""
+
+    certificate: Certificate
+    replaced_by: str | None
+
+    def __getattr__(self, name):
+        return getattr(self.certificate, name)
+
+    @property
+    def code(self) -> str:
+        return codes.display(self.certificate.code)
+
+    @property
+    def status(self) -> str:
+        return status_of(self.certificate)
+
+    @property
+    def pdf_url(self) -> str:
+        return pdf_url(self.certificate.code)
+
+    @property
+    def verification_url(self) -> str:
+        return verification_url(self.certificate.code)
+
+    @property
+    def linkedin_url(self) -> str:
+        return linkedin_url(self.certificate)
+
+
+def linkedin_url(certificate: Certificate) -> str:
+    """LinkedIn's "Add to profile" link for a certification, filled in."""
+    query = urlencode(
+        {
+            "startTask": "CERTIFICATION_NAME",
+            "name": f"{certificate.course_title} ({certificate.version_label})",
+            "organizationName": certificate.organization_name,
+            "issueYear": certificate.issued_at.year,
+            "issueMonth": certificate.issued_at.month,
+            "certUrl": verification_url(certificate.code),
+            "certId": codes.display(certificate.code),
+        }
+    )
+    return f"{LINKEDIN_ADD_TO_PROFILE}?{query}"
+
+
+def rows(certificates: list[Certificate]) -> list[CertificateRow]:
+    """Rows for a page of certificates: one more query for the successors' codes."""
+    successors = codes_by_id({c.replaced_by_id for c in certificates if c.replaced_by_id})
+    return [
+        CertificateRow(c, codes.display(successors[c.replaced_by_id]) if c.replaced_by_id else None)
+        for c in certificates
+    ]
+
+
+# -- verification -----------------------------------------------------------------------
+
+
+class VerificationStatus:
+    VALID = "valid"
+    REVOKED = "revoked"
+    REPLACED = "replaced"
+
+
+def status_of(certificate) -> str:
+    """valid, revoked or replaced, for a certificate or a row with its columns."""
+    if certificate.revoked_at is not None:
+        return VerificationStatus.REVOKED
+    if certificate.replaced_at is not None:
+        return VerificationStatus.REPLACED
+    return VerificationStatus.VALID
+
+
+@dataclass
+class Verification:
+    """What anyone may learn about a code: no email, no internal ids."""
+
+    status: str
+    code: str
+    learner_name: str
+    course: str
+    course_title: str
+    version: str
+    organization: str
+    completed_at: datetime
+    issued_at: datetime
+    revoked_at: datetime | None = None
+    revocation_reason: str | None = None
+    replaced_at: datetime | None = None
+    replaced_by: str | None = None
+
+
+@functools.cache
+def _verification_query() -> sa.Select:
+    """The hot public route: plain columns by the unique code, the successor's code joined,
+    built once (Core rows cost a fraction of loading an entity)."""
+    table = Certificate.__table__
+    successor = table.alias("successor")
+    return (
+        sa.select(
+            table.c.code,
+            table.c.learner_name,
+            table.c.course_slug,
+            table.c.course_title,
+            table.c.version_label,
+            table.c.organization_name,
+            table.c.completed_at,
+            table.c.issued_at,
+            table.c.revoked_at,
+            table.c.revocation_reason,
+            table.c.replaced_at,
+            successor.c.code.label("successor_code"),
+        )
+        .outerjoin(successor, successor.c.id == table.c.replaced_by_id)
+        .where(table.c.code == sa.bindparam("b_code"))
+    )
+
+
+def verify(text: str) -> Verification:
+    """The public status of a code (one indexed query); NotFound for unknown or malformed."""
+    code = codes.normalize(text)
+    row = db.session.execute(_verification_query(), {"b_code": code}).first() if code else None
+    if row is None:
+        raise NotFound(NOT_FOUND)
+    return Verification(
+        status=status_of(row),
+        code=codes.display(row.code),
+        learner_name=row.learner_name,
+        course=row.course_slug,
+        course_title=row.course_title,
+        version=row.version_label,
+        organization=row.organization_name,
+        completed_at=row.completed_at,
+        issued_at=row.issued_at,
+        revoked_at=row.revoked_at,
+        revocation_reason=row.revocation_reason,
+        replaced_at=row.replaced_at,
+        replaced_by=codes.display(row.successor_code) if row.successor_code else None,
+    )
+
+
+# -- revocation and reissue -------------------------------------------------------------
+
+
+def revoke(actor: User, text: str, reason: str) -> Certificate:
+    """Revoke (platform admins; the view checks). The record stays; verification shows it."""
+    certificate = get_by_code(text)
+    if certificate.revoked_at is not None:
+        raise Conflict("This certificate is already revoked.")
+    certificate.revoked_at = utcnow()
+    certificate.revocation_reason = reason
+    _log(certificate, CertificateAction.REVOKED, actor, reason)
+    db.session.flush()
+    return certificate
+
+
+def reinstate(actor: User, text: str, reason: str = "") -> Certificate:
+    certificate = get_by_code(text)
+    if certificate.revoked_at is None:
+        raise Conflict("This certificate is not revoked.")
+    previous = certificate.revocation_reason
+    certificate.revoked_at = None
+    certificate.revocation_reason = None
+    _log(certificate, CertificateAction.REINSTATED, actor, reason, revocation_reason=previous)
+    db.session.flush()
+    return certificate
+
+
+def reissue(actor: User, text: str, new_name: str) -> Certificate:
+    """A new certificate under a new name for the owner of a current, unrevoked one; the old
+    code verifies as "replaced by" the new one. Anyone but the owner gets a 404.
+
+    Automatic: names are self-declared throughout (registration, the profile), so a platform
+    admin approving a new one could check nothing more than the software does; the event log
+    keeps both names and platform admins can revoke."""
+    old = get_by_code(text)
+    if old.user_id != actor.id:
+        raise NotFound(NOT_FOUND)
+    if old.revoked_at is not None:
+        raise Conflict("A revoked certificate cannot be reissued.")
+    if old.replaced_at is not None:
+        raise Conflict("This certificate was already replaced; reissue the current one.")
+    if new_name == old.learner_name:
+        raise RuleViolation(
+            "The certificate already carries this name.", errors={"name": ["unchanged"]}
+        )
+    now = utcnow()
+    old_name = old.learner_name
+    # Mark the old row replaced first (only if nobody else just did): the partial unique index
+    # allows one current certificate per enrollment, and the check constraint wants
+    # ``replaced_at`` before ``replaced_by_id``.
+    table = Certificate.__table__
+    marked = db.session.execute(
+        sa.update(table)
+        .where(table.c.id == old.id, table.c.replaced_at.is_(None), table.c.revoked_at.is_(None))
+        .values(replaced_at=now)
+    ).rowcount
+    if marked != 1:
+        raise Conflict("This certificate changed meanwhile; reload and try again.")
+    new = Certificate(
+        code=codes.new_code(),
+        enrollment_id=old.enrollment_id,
+        user_id=old.user_id,
+        organization_id=old.organization_id,
+        course_id=old.course_id,
+        version_id=old.version_id,
+        learner_name=new_name,
+        learner_email=old.learner_email,
+        course_slug=old.course_slug,
+        course_title=old.course_title,
+        version_label=old.version_label,
+        content_hash=old.content_hash,
+        organization_name=old.organization_name,
+        sponsor_name=old.sponsor_name,
+        completed_at=old.completed_at,
+        issued_at=now,
+        status_index=_allocate(STATUS_INDEX),
+        replaces_id=old.id,
+    )
+    db.session.add(new)
+    db.session.flush()
+    db.session.execute(sa.update(table).where(table.c.id == old.id).values(replaced_by_id=new.id))
+    db.session.expire(old)  # written by Core statements above
+    _log(
+        old,
+        CertificateAction.REISSUED,
+        actor,
+        "name changed",
+        old_name=old_name,
+        new_name=new_name,
+        new_code=new.code,
+    )
+    _log(new, CertificateAction.ISSUED, actor, "reissue", replaces=old.code)
+    outbox.add(RENDER_JOB, {"certificate_id": new.id})
+    return new
+
+
+def events(certificate: Certificate) -> list[CertificateEvent]:
+    return list(
+        db.session.scalars(
+            sa.select(CertificateEvent)
+            .where(CertificateEvent.certificate_id == certificate.id)
+            .order_by(CertificateEvent.id)
+        )
+    )
