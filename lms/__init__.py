@@ -214,6 +214,13 @@ def register_extensions(app: Flask) -> None:
     from lms.certificates import badges, pdfs
 
     pdfs.credential_json_for = badges.credential_json  # the signed credential, in the PDF
+    # Sponsors named on certificates, and certificates counted in the sponsors' impact report.
+    from lms.certificates import services as certificate_services
+    from lms.sponsorships import impact
+    from lms.sponsorships import services as sponsorship_services
+
+    certificate_services.sponsor_for = sponsorship_services.sponsor_for_certificate
+    impact.count_certificates = certificate_services.count_issued
     warn_without_harfbuzz_subset()
 
 

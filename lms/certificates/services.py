@@ -7,6 +7,7 @@ outbox (``certificate.render``), or on the spot when someone downloads it first.
 
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
@@ -99,6 +100,16 @@ def _log(certificate: Certificate, action: str, actor: User | None, reason: str 
     )
 
 
+# Set by the app factory to the sponsorships package's lookup: (organization id, moment) ->
+# (sponsor name, logo URL) of the sponsor named on certificates issued then, or None.
+# (certificates must not import sponsorships: both build on memberships, side by side.)
+def _no_sponsor(organization_id: int, at: datetime) -> tuple[str, str | None] | None:
+    return None
+
+
+sponsor_for: Callable[[int, datetime], tuple[str, str | None] | None] = _no_sponsor
+
+
 def issue_certificate(enrollment_id: int) -> Certificate:
     """Issue the certificate of a completed enrollment (idempotent: the current one if it
     exists). Runs in the completing transaction; the PDF is rendered after the commit."""
@@ -120,6 +131,7 @@ def issue_certificate(enrollment_id: int) -> Certificate:
     existing = _current_for_enrollment(enrollment.id)
     if existing is not None:
         return existing
+    sponsor = sponsor_for(organization.id, utcnow())
     certificate = Certificate(
         code=codes.new_code(),
         enrollment_id=enrollment.id,
@@ -134,6 +146,9 @@ def issue_certificate(enrollment_id: int) -> Certificate:
         version_label=version.label,
         content_hash=version.content_hash,
         organization_name=organization.name,
+        # A sponsor that funds the organization now, on a plan that names sponsors; the name
+        # stays on this certificate after the sponsorship ends.
+        sponsor_name=(sponsor or (None,))[0],
         completed_at=enrollment.completed_at,
         status_index=_allocate(STATUS_INDEX),
     )
@@ -460,5 +475,21 @@ def events(certificate: Certificate) -> list[CertificateEvent]:
             sa.select(CertificateEvent)
             .where(CertificateEvent.certificate_id == certificate.id)
             .order_by(CertificateEvent.id)
+        )
+    )
+
+
+def count_issued(organization_id: int, course_slug: str, since: datetime, until: datetime) -> int:
+    """Certificates first issued in [since, until) to learners of the organization for the
+    course and not revoked (a reissue replaces one; it is not another): the sponsors' impact
+    report counts these."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Certificate.organization_id == organization_id,
+            Certificate.course_slug == course_slug,
+            Certificate.replaces_id.is_(None),
+            Certificate.revoked_at.is_(None),
+            Certificate.issued_at >= since,
+            Certificate.issued_at < until,
         )
     )
