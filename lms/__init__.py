@@ -206,22 +206,9 @@ def register_extensions(app: Flask) -> None:
     # Connecting twice (one app per test) is harmless: blinker keeps one connection.
     acceptance.invitation_accepted.connect(_enroll_on_acceptance, weak=False)
     account_services.profile_renamed.connect(_rename_learner, weak=False)
-    # Certificates: issued in the transaction that completes an enrollment.
-    from lms.certificates.rendering import warn_without_harfbuzz_subset
-    from lms.progress.signals import enrollment_completed
+    from lms.certificates import wiring as certificates
 
-    enrollment_completed.connect(_issue_certificate, weak=False)
-    from lms.certificates import badges, pdfs
-
-    pdfs.credential_json_for = badges.credential_json  # the signed credential, in the PDF
-    # Sponsors named on certificates, and certificates counted in the sponsors' impact report.
-    from lms.certificates import services as certificate_services
-    from lms.sponsorships import impact
-    from lms.sponsorships import services as sponsorship_services
-
-    certificate_services.sponsor_for = sponsorship_services.sponsor_for_certificate
-    impact.count_certificates = certificate_services.count_issued
-    warn_without_harfbuzz_subset()
+    certificates.init_app(app)
 
 
 def _enroll_on_acceptance(invitation, member, **extra) -> None:
@@ -234,12 +221,6 @@ def _rename_learner(user, **extra) -> None:
     from lms.progress.enrolling import rename_learner
 
     rename_learner(user)
-
-
-def _issue_certificate(enrollment_id, **extra) -> None:
-    from lms.certificates.services import issue_certificate
-
-    issue_certificate(enrollment_id)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -86,3 +86,64 @@ def test_holds_seat_is_backfilled_from_the_role(backend, fresh_database_url, tmp
             ]
             flask_migrate.downgrade(revision="246a5fc19fc9")
             _db.engine.dispose()
+
+
+def test_certificate_codes_are_copied_onto_enrollments(backend, fresh_database_url, tmp_path):
+    """Certificates issued before the column existed: each enrollment gets its CURRENT
+    certificate's code (a reissued one's successor), in the form people read."""
+    from lms.certificates import codes
+    from lms.certificates import services as certificates
+    from lms.certificates.models import Certificate
+    from lms.courses import services as course_services
+    from lms.progress import enrolling
+    from lms.progress.models import Enrollment, EnrollmentStatus
+    from tests.courses.builders import make_course
+    from tests.factories import MemberFactory, OrganizationFactory, SeatGrantFactory
+
+    with fresh_database_url("lms_migrations_certificate_codes") as url:
+        app = create_app(make_test_config(url, tmp_path))
+        with app.app_context():
+            flask_migrate.upgrade()
+            course_services.import_course_folder(make_course(tmp_path / "course"), publish=True)
+            organization = OrganizationFactory(slug="o")
+            SeatGrantFactory(organization=organization, seats=5)
+            ids, users = [], []
+            for name in ("Ada", "Bea", "Cy"):
+                user = MemberFactory(organization=organization, user__name=name).user
+                enrollment, _ = enrolling.enroll(user, "tiny-course")
+                ids.append(enrollment.id)
+                users.append(user)
+            for enrollment_id in ids[:2]:  # Cy has no certificate
+                enrollment = _db.session.get(Enrollment, enrollment_id)
+                enrollment.status = EnrollmentStatus.COMPLETED
+                enrollment.completed_at = enrollment.started_at
+                _db.session.flush()
+                certificates.issue_certificate(enrollment_id)
+            old = _db.session.scalar(
+                sa.select(Certificate).where(Certificate.enrollment_id == ids[1])
+            )
+            new = certificates.reissue(users[1], old.code, "Bea Renamed")
+            current = {
+                ids[0]: _db.session.scalar(
+                    sa.select(Certificate.code).where(Certificate.enrollment_id == ids[0])
+                ),
+                ids[1]: new.code,
+            }
+            _db.session.commit()
+            _db.session.remove()
+
+            flask_migrate.downgrade(revision="c3f1a7d2e9b4")
+            flask_migrate.upgrade()
+            with _db.engine.connect() as connection:
+                rows = dict(
+                    connection.execute(
+                        sa.text("SELECT id, certificate_code FROM enrollments ORDER BY id")
+                    ).all()
+                )
+            assert rows == {
+                ids[0]: codes.display(current[ids[0]]),
+                ids[1]: codes.display(current[ids[1]]),
+                ids[2]: None,
+            }
+            _db.session.remove()
+            _db.engine.dispose()

@@ -42,17 +42,17 @@ LINKEDIN_ADD_TO_PROFILE = "https://www.linkedin.com/profile/add"
 # -- codes and URLs ---------------------------------------------------------------------
 
 
-def _base_url() -> str:
+def base_url() -> str:
     return current_app.config["BASE_URL"].rstrip("/")
 
 
 def verification_url(code: str) -> str:
     """The public page a certificate's QR code opens (its credential's id too)."""
-    return f"{_base_url()}/verify/{codes.display(code)}"
+    return f"{base_url()}/verify/{codes.display(code)}"
 
 
 def pdf_url(code: str) -> str:
-    return f"{_base_url()}/api/v1/certificates/{codes.display(code)}.pdf"
+    return f"{base_url()}/api/v1/certificates/{codes.display(code)}.pdf"
 
 
 # -- issuing ----------------------------------------------------------------------------
@@ -110,6 +110,17 @@ def _no_sponsor(organization_id: int, at: datetime) -> tuple[str, str | None] | 
 sponsor_for: Callable[[int, datetime], tuple[str, str | None] | None] = _no_sponsor
 
 
+def _copy_code_to_enrollment(certificate: Certificate) -> None:
+    """Keep ``enrollments.certificate_code`` naming the enrollment's CURRENT certificate, in
+    the form people read: the dashboard, the course page and the report read it there, with
+    no join (progress may not import this package)."""
+    db.session.execute(
+        sa.update(Enrollment)
+        .where(Enrollment.id == certificate.enrollment_id)
+        .values(certificate_code=codes.display(certificate.code))
+    )
+
+
 def issue_certificate(enrollment_id: int) -> Certificate:
     """Issue the certificate of a completed enrollment (idempotent: the current one if it
     exists). Runs in the completing transaction; the PDF is rendered after the commit."""
@@ -155,6 +166,7 @@ def issue_certificate(enrollment_id: int) -> Certificate:
     db.session.add(certificate)
     db.session.flush()
     _log(certificate, CertificateAction.ISSUED, None)
+    _copy_code_to_enrollment(certificate)
     outbox.add(RENDER_JOB, {"certificate_id": certificate.id})
     return certificate
 
@@ -465,6 +477,7 @@ def reissue(actor: User, text: str, new_name: str) -> Certificate:
         new_code=new.code,
     )
     _log(new, CertificateAction.ISSUED, actor, "reissue", replaces=old.code)
+    _copy_code_to_enrollment(new)
     outbox.add(RENDER_JOB, {"certificate_id": new.id})
     return new
 

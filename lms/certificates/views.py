@@ -42,6 +42,18 @@ def verify_page(code: str):
     return render_template("certificates/verify.html", verification=verification, typed=code)
 
 
+@bp.get("/certificates/<code>/linkedin")
+@limiter.limit(verify_limit)
+def add_to_linkedin(code: str):
+    """On to LinkedIn's "Add to profile" form, filled in from the certificate: the dashboard
+    and the course page link here knowing only the code. It tells nothing the verification
+    page does not, so it is as public (and as rate-limited)."""
+    certificate = services.find_by_code(code)
+    if certificate is None:
+        return render_template("certificates/verify.html", verification=None, typed=code[:40]), 404
+    return redirect(services.linkedin_url(certificate))
+
+
 @bp.get("/certificates")
 @login_required
 def my_certificates():

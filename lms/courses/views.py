@@ -1,5 +1,7 @@
 """HTML pages: the catalog, a course's outline, a lesson with previous/next, lesson files."""
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 
@@ -7,6 +9,15 @@ from lms.core.inputs import MAX_ID, query_int
 from lms.courses import services
 
 bp = Blueprint("courses", __name__, template_folder="templates")
+
+
+def _no_certificate(user, course_id: int) -> None:
+    return None
+
+
+# The links of the learner's certificate for a course (``CertificateLinks``) or None: plugged
+# in by the certificates package when the app starts (courses may not import later packages).
+learner_certificate: Callable[..., object | None] = _no_certificate
 
 
 def _version() -> int | None:
@@ -26,8 +37,16 @@ def catalog():
 @bp.get("/courses/<slug>")
 def course(slug: str):
     version = services.visible_version(slug, current_user, _version())
+    certificate = (
+        learner_certificate(current_user, version.course_id)
+        if current_user.is_authenticated
+        else None
+    )
     return render_template(
-        "courses/course.html", version=version, modules=services.outline(version)
+        "courses/course.html",
+        version=version,
+        modules=services.outline(version),
+        certificate=certificate,
     )
 
 

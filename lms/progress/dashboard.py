@@ -13,6 +13,7 @@ from lms.core.errors import NotFound
 from lms.core.extensions import db
 from lms.courses import services as courses
 from lms.courses.models import Course, CourseVersion, Lesson
+from lms.progress.certificate_links import CertificateLinks, certificate_links
 from lms.progress.lesson_progress import mark_lesson
 from lms.progress.models import Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
 from lms.progress.seats import seat_problem
@@ -43,6 +44,12 @@ class EnrollmentRow:
     resume_slug: str | None
     resume_title: str | None
     newer_version: str | None
+    certificate_code: str | None
+
+    @property
+    def certificate(self) -> CertificateLinks | None:
+        """The links of the enrollment's current certificate (None before one is issued)."""
+        return certificate_links(self.certificate_code)
 
     @property
     def next_lesson(self) -> dict | None:
@@ -68,7 +75,8 @@ def _rows_query() -> sa.Select:
     newer = aliased(CourseVersion)
     enrollment_fields = ("id", "organization_id", "version_id", "status", "percent_complete",
                          "lessons_done", "quizzes_passed", "required_done", "required_total",
-                         "started_at", "last_activity_at", "completed_at")  # fmt: skip
+                         "started_at", "last_activity_at", "completed_at",
+                         "certificate_code")  # fmt: skip
     columns = {
         **{name: getattr(Enrollment, name) for name in enrollment_fields},
         "course_slug": Course.slug,

@@ -61,6 +61,12 @@ class Enrollment(db.Model):
     percent_complete: Mapped[int] = mapped_column(default=0)
     # Where "resume" takes the learner: the lesson after the last one they finished.
     resume_lesson_id: Mapped[int | None] = mapped_column(sa.ForeignKey("lessons.id"))
+    # The code of the enrollment's CURRENT certificate as people read it (ABCD-EFGH-JKMN-PQRS),
+    # or None before one is issued. Written by the certificates package when it issues or
+    # reissues (progress never imports it), so that the dashboard and the report show and
+    # filter certificates from this table alone. A revoked certificate keeps its code here;
+    # its verification page says it is revoked.
+    certificate_code: Mapped[str | None] = mapped_column(sa.String(19))
 
     user: Mapped[User] = relationship(lazy="raise")
     course: Mapped[Course] = relationship(lazy="raise")

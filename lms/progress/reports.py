@@ -35,6 +35,8 @@ COLUMNS = {
     "started_at": Enrollment.started_at,
     "last_activity_at": Enrollment.last_activity_at,
     "completed_at": Enrollment.completed_at,
+    # The current certificate's code, copied onto the enrollment by the certificates package.
+    "certificate": Enrollment.certificate_code,
 }
 SORTS = {
     # Enrollment order: served by the (organization_id, id) index without sorting.
@@ -63,6 +65,7 @@ class Report:
     status: str | None = None
     search: str | None = None
     active_since: datetime | None = None
+    certificate: str | None = None  # "issued" or "none"
     sort: str = "enrolled"
 
     def _ids(self) -> sa.Select:
@@ -82,6 +85,10 @@ class Report:
             )
         if self.active_since:
             stmt = stmt.where(Enrollment.last_activity_at >= self.active_since)
+        if self.certificate == "issued":
+            stmt = stmt.where(Enrollment.certificate_code.is_not(None))
+        elif self.certificate == "none":
+            stmt = stmt.where(Enrollment.certificate_code.is_(None))
         return stmt
 
     # The two statements of a page (``lms.core.paging.PagedQuery``): a COUNT and the page.

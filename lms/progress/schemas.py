@@ -26,6 +26,12 @@ class NextLessonOut(OutputSchema):
     title = fields.String()
 
 
+class EnrollmentCertificateOut(OutputSchema):
+    code = fields.String(metadata={"description": "ABCD-EFGH-JKMN-PQRS"})
+    pdf_url = fields.String()
+    verify_url = fields.String(metadata={"description": "the public verification page"})
+
+
 class EnrollmentOut(OutputSchema):
     id = fields.Integer()
     course = fields.String(attribute="course_slug")
@@ -46,6 +52,11 @@ class EnrollmentOut(OutputSchema):
     completed_at = fields.AwareDateTime(allow_none=True)
     next_lesson = fields.Nested(
         NextLessonOut, allow_none=True, metadata={"description": "null once completed"}
+    )
+    certificate = fields.Nested(
+        EnrollmentCertificateOut,
+        allow_none=True,
+        metadata={"description": "the current certificate; null until one is issued"},
     )
 
 
@@ -125,6 +136,10 @@ class ReportQuery(QuerySchema):
     status = fields.String(validate=validate.OneOf(["in_progress", "completed"]))
     search = Line(max_length=200)
     active_since = UtcDateTime()
+    certificate = fields.String(
+        validate=validate.OneOf(["issued", "none"]),
+        metadata={"description": "issued: learners holding a certificate; none: the others"},
+    )
     sort = fields.String(
         load_default="enrolled",
         validate=validate.OneOf(REPORT_SORTS + [f"-{s}" for s in REPORT_SORTS]),
@@ -157,6 +172,9 @@ class ReportRowOut(OutputSchema):
     started_at = fields.AwareDateTime()
     last_activity_at = fields.AwareDateTime()
     completed_at = fields.AwareDateTime(allow_none=True)
+    certificate = fields.String(
+        allow_none=True, metadata={"description": "the current certificate's code, or null"}
+    )
 
 
 class CourseSummaryOut(OutputSchema):

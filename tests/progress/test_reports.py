@@ -161,10 +161,12 @@ def test_fast_report_rows_serialize_like_marshmallow(app):
         "started_at": datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC),
         "last_activity_at": datetime(2026, 2, 3, tzinfo=UTC),
         "completed_at": None,
+        "certificate": None,
     }
-    fast = ReportRowOut(many=True).dump([row])
-    reference = ma.Schema.dump(ReportRowOut(many=True), [row])  # marshmallow's own path
-    assert fast == reference
+    with_certificate = {**row, "certificate": "ABCD-EFGH-JKMN-PQRS"}
+    fast = ReportRowOut(many=True).dump([row, with_certificate])
+    reference = ma.Schema.dump(ReportRowOut(many=True), [row, with_certificate])
+    assert fast == reference  # marshmallow's own path
 
 
 def test_every_sort_order_in_both_directions(app, org, course, client, db):
