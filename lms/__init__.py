@@ -214,6 +214,9 @@ def register_extensions(app: Flask) -> None:
     from lms.certificates import badges, pdfs
 
     pdfs.credential_json_for = badges.credential_json  # the signed credential, in the PDF
+    from lms.memberships import logos
+
+    pdfs.organization_logo = logos.logo_png  # the organization's uploaded logo, in the PDF
     warn_without_harfbuzz_subset()
 
 
