@@ -136,6 +136,13 @@ API_SPEC_OPTIONS = {
 # Course archives uploaded to POST /api/v1/courses/import.
 COURSE_ARCHIVE_MAX_BYTES = 10 * 1024 * 1024
 
+# Organization logos (on the certificates): the upload's size in bytes and in pixels per
+# side (an image declaring more is refused before it is decoded), and the box the stored PNG
+# is shrunk to fit.
+ORGANIZATION_LOGO_MAX_BYTES = 1024 * 1024
+ORGANIZATION_LOGO_MAX_SIDE = 4096
+ORGANIZATION_LOGO_BOX = 600
+
 # Invitations: how long a link works, and limits for CSV enrollment files.
 INVITATION_TTL = timedelta(days=14)
 INVITATION_CSV_MAX_BYTES = 5 * 1024 * 1024

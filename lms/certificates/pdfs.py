@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from lms.accounts.models import User
 from lms.certificates import codes, services
@@ -48,8 +48,16 @@ def _unsigned_summary(certificate: Certificate) -> bytes:
 
 # certificate -> the credential JSON attached to its PDF.
 credential_json_for: Callable[[Certificate], bytes] = _unsigned_summary
-# organization id -> its logo (PNG/JPEG bytes, validated on upload) or None.
-organization_logo: Callable[[int], bytes | None] = lambda organization_id: None  # noqa: E731
+
+
+def _no_logo(session: Session, organization_id: int) -> bytes | None:
+    return None
+
+
+# (session, organization id) -> its logo (PNG/JPEG bytes, validated on upload) or None. Read
+# in the certificate's own session: the outbox and the bulk renderer render in sessions of
+# their own, after the request's session has committed.
+organization_logo: Callable[[Session, int], bytes | None] = _no_logo
 
 
 # -- rendering and storing ----------------------------------------------------------
@@ -67,7 +75,9 @@ def render_data(certificate: Certificate) -> CertificateData:
         completed_at=certificate.completed_at,
         issued_at=certificate.issued_at,
         sponsor_name=certificate.sponsor_name,
-        logo=organization_logo(certificate.organization_id),
+        logo=organization_logo(
+            object_session(certificate) or db.session, certificate.organization_id
+        ),
     )
 
 

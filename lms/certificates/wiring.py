@@ -22,6 +22,10 @@ def init_app(app: Flask) -> None:
     enrollment_completed.connect(_issue_certificate, weak=False)
     # The signed credential, attached to the PDF.
     pdfs.credential_json_for = badges.credential_json
+    # The organization's uploaded logo, on the PDF.
+    from lms.memberships import logos
+
+    pdfs.organization_logo = logos.logo_png
     # The links on the learner's dashboard, the enrollments API and the course page.
     certificate_links.links_for = links.links_for
     course_views.learner_certificate = links.for_course

@@ -11,7 +11,7 @@ from lms.core.auth import (
     platform_admin_required,
 )
 from lms.core.uploads import read_upload
-from lms.memberships import acceptance, csv_enrollment, invitations, services
+from lms.memberships import acceptance, csv_enrollment, invitations, logos, services
 from lms.memberships.schemas import (
     AcceptIn,
     AcceptOut,
@@ -22,6 +22,8 @@ from lms.memberships.schemas import (
     InvitationOut,
     InvitationQuery,
     LedgerEventOut,
+    LogoFiles,
+    LogoOut,
     MemberOut,
     MemberPatchIn,
     MemberQuery,
@@ -80,6 +82,32 @@ def get_organization(slug):
 def update_organization(data, slug):
     """Edit an organization (platform admins)"""
     return services.update_organization(_org(slug), data)
+
+
+@blp.route("/organizations/<slug>/logo", methods=["PUT"])
+@login_required
+@blp.error_responses(403)
+@blp.arguments(LogoFiles, location="files")
+@blp.response(200, LogoOut)
+def upload_organization_logo(files, slug):
+    """Upload the organization's logo for its certificates (its admins and platform admins)
+
+    PNG or JPEG only; re-encoded as a PNG that fits the logo box, metadata dropped. Anything
+    else (another format, too many bytes or pixels, a damaged file) is a 422 and nothing is
+    stored. Certificates rendered from now on show it.
+    """
+    organization = _org(slug, admin=True)
+    data = logos.read_logo_file(files["file"])
+    return logos.set_logo(organization, authenticated_user(), data)
+
+
+@blp.route("/organizations/<slug>/logo", methods=["DELETE"])
+@login_required
+@blp.error_responses(403)
+@blp.response(204)
+def delete_organization_logo(slug):
+    """Remove the organization's logo (certificates rendered from now on have none)"""
+    logos.remove_logo(_org(slug, admin=True))
 
 
 # -- membership and seat grants ---------------------------------------------------------

@@ -110,6 +110,15 @@ class CsvForm(FlaskForm):
     dry_run = BooleanField("Preview only (change nothing)", default=True)
 
 
+class LogoForm(FlaskForm):
+    file = FileField(
+        "Logo (PNG or JPEG)",
+        validators=[FileRequired()],
+        description="At most 1 MB and 4096 × 4096 pixels; stored as a PNG that fits 600 × 600 "
+        "pixels, without metadata. Certificates rendered from now on show it.",
+    )
+
+
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=ROLES)
 

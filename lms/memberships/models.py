@@ -35,6 +35,27 @@ class Organization(TimestampMixin, db.Model):
     contact_email: Mapped[str | None] = mapped_column(sa.String(254))
 
 
+class OrganizationLogo(db.Model):
+    """The organization's logo, as re-encoded on upload (``lms.memberships.logos``): a PNG that
+    fits the logo box, without metadata. A table of its own, so that reading an organization
+    never loads the image; one row per organization at most."""
+
+    __tablename__ = "organization_logos"
+    __table_args__ = (sa.CheckConstraint("width > 0 AND height > 0", name="size_positive"),)
+
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id"), primary_key=True
+    )
+    png: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    width: Mapped[int]
+    height: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))  # of ``png``: the served ETag
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organization: Mapped[Organization] = relationship()
+
+
 class GrantSource(StrEnum):
     MANUAL = "manual"  # an invoice or purchase order, recorded by a platform admin
     SPONSORSHIP = "sponsorship"  # paid by a sponsor through Stripe

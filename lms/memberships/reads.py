@@ -5,8 +5,15 @@ from dataclasses import dataclass
 from lms.core.extensions import db
 from lms.core.paging import PageInfo, page_of
 from lms.memberships.invitations import invitations_query
+from lms.memberships.logos import get_logo
 from lms.memberships.members import members_query
-from lms.memberships.models import Invitation, Organization, OrganizationMember, SeatGrantEvent
+from lms.memberships.models import (
+    Invitation,
+    Organization,
+    OrganizationLogo,
+    OrganizationMember,
+    SeatGrantEvent,
+)
 from lms.memberships.seat_grants import grant_ledger
 from lms.memberships.seats import SeatSummary, seat_summary
 
@@ -21,11 +28,12 @@ class Dashboard:
     members: list[OrganizationMember]  # one page, in name order
     page: PageInfo
     pending: list[Invitation]  # the newest pending invitations
+    logo: OrganizationLogo | None  # its PNG is not loaded
 
 
 def organization_dashboard(organization: Organization, *, search: str, page: int) -> Dashboard:
-    """The OSPO admin dashboard: seats, a page of members (``search`` by name or email), and
-    the pending invitations."""
+    """The OSPO admin dashboard: seats, a page of members (``search`` by name or email), the
+    pending invitations and the logo."""
     members = page_of(members_query(organization, search=search or None), page, MEMBERS_PER_PAGE)
     pending = db.session.scalars(invitations_query(organization).limit(PENDING_SHOWN)).all()
     return Dashboard(
@@ -33,6 +41,7 @@ def organization_dashboard(organization: Organization, *, search: str, page: int
         members=members.items,
         page=members.info,
         pending=pending,
+        logo=get_logo(organization),
     )
 
 

@@ -1,4 +1,5 @@
 import marshmallow as ma
+from flask import url_for
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
@@ -217,3 +218,29 @@ class CsvReportOut(OutputSchema):
     already_invited = fields.Function(lambda r: r.count("already_invited"), metadata=COUNT)
     rejected = fields.Function(lambda r: r.count("rejected"), metadata=COUNT)
     rows = fields.List(fields.Nested(RowResultOut))
+
+
+class LogoFiles(ma.Schema):
+    file = Upload(
+        required=True,
+        metadata={
+            "description": "a PNG or JPEG (limits: ORGANIZATION_LOGO_MAX_BYTES, "
+            "ORGANIZATION_LOGO_MAX_SIDE pixels a side); stored re-encoded as a PNG that fits "
+            "ORGANIZATION_LOGO_BOX pixels, without metadata"
+        },
+    )
+
+
+class LogoOut(OutputSchema):
+    organization = fields.String(attribute="organization.slug")
+    url = fields.Function(
+        lambda logo: url_for("memberships.logo", slug=logo.organization.slug),
+        metadata={"type": "string", "description": "the stored PNG"},
+    )
+    width = fields.Integer()
+    height = fields.Integer()
+    size = fields.Function(
+        lambda logo: len(logo.png), metadata={"type": "integer", "description": "bytes"}
+    )
+    sha256 = fields.String()
+    uploaded_at = fields.AwareDateTime()

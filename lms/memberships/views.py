@@ -3,19 +3,30 @@ admin pages for organizations and seat grants; the invitation acceptance page.""
 
 from datetime import UTC, datetime, time
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user
 
-from lms.core.errors import DomainError
+from lms.core.errors import DomainError, NotFound
 from lms.core.forms import EmptyForm, show_error
 from lms.core.inputs import MAX_PAGE, query_int
 from lms.core.uploads import read_upload
-from lms.memberships import acceptance, csv_enrollment, invitations, reads, services
+from lms.memberships import acceptance, csv_enrollment, invitations, logos, reads, services
 from lms.memberships.forms import (
     AcceptForm,
     CsvForm,
     GrantForm,
     InviteForm,
+    LogoForm,
     OrganizationForm,
     RoleForm,
     SeatForm,
@@ -45,6 +56,8 @@ def _dashboard(organization, status=200, **forms):
         "page": page,
         "search": search,
         "pending": dashboard.pending,
+        "logo": dashboard.logo,
+        "logo_form": LogoForm(formdata=None),
         "invite_form": InviteForm(formdata=None),
         "csv_form": CsvForm(formdata=None),
         "button_form": EmptyForm(formdata=None),
@@ -151,6 +164,47 @@ def revoke_invitation(slug: str, code: str):
         except DomainError as exc:
             flash(exc.message, "error")
     return redirect(url_for("memberships.dashboard", slug=slug))
+
+
+@bp.post("/organizations/<slug>/logo")
+@login_required
+def upload_logo(slug: str):
+    organization = _org(slug)
+    form = LogoForm()
+    if not form.validate_on_submit():
+        return _dashboard(organization, 422, logo_form=form)
+    try:
+        logos.set_logo(organization, current_user, logos.read_logo_file(form.file.data))
+    except DomainError as exc:
+        form.file.errors = [exc.message]
+        return _dashboard(organization, exc.code, logo_form=form)
+    flash("The logo is saved: certificates rendered from now on show it.", "success")
+    return redirect(url_for("memberships.dashboard", slug=slug))
+
+
+@bp.post("/organizations/<slug>/logo/remove")
+@login_required
+def remove_logo(slug: str):
+    organization = _org(slug)
+    if EmptyForm().validate_on_submit() and logos.remove_logo(organization):
+        flash("The logo is removed: certificates rendered from now on have none.", "success")
+    return redirect(url_for("memberships.dashboard", slug=slug))
+
+
+@bp.get("/organizations/<slug>/logo.png")
+@login_required
+def logo(slug: str):
+    """The organization's logo, for its members and platform admins (404 for anyone else)."""
+    stored = logos.get_logo(_org(slug, admin=False))
+    if stored is None:
+        raise NotFound("This organization has no logo.")
+    response = Response(stored.png, mimetype="image/png")
+    response.set_etag(stored.sha256)
+    # Only for signed-in members: private caches only; revalidated with the ETag after 5 min.
+    response.headers["Cache-Control"] = "private, max-age=300"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    return response.make_conditional(request)
 
 
 @bp.post("/organizations/<slug>/members/<id:user_id>/remove")
