@@ -6,7 +6,7 @@ import json
 import sqlalchemy as sa
 from flask import Response, current_app
 
-from lms.certificates import badges, pdfs, services
+from lms.certificates import badges, changes, pdfs, services, verification
 from lms.certificates.schemas import (
     CertificateOut,
     CertificateQuery,
@@ -69,7 +69,7 @@ def certificate_pdf(code):
 @blp.response(200, VerificationOut)
 def verify(code):
     """Anyone: valid, revoked (when and why) or replaced (by which code); 404 if unknown"""
-    return services.verify(code)
+    return verification.verify(code)
 
 
 @blp.route("/certificates/<code>/revoke", methods=["POST"], operation_id="revokeCertificate")
@@ -79,7 +79,7 @@ def verify(code):
 @blp.response(200, CertificateOut)
 def revoke(data, code):
     """Revoke a certificate with a reason (platform admins); the record is kept"""
-    certificate = services.revoke(authenticated_user(), code, data["reason"])
+    certificate = changes.revoke(authenticated_user(), code, data["reason"])
     return services.rows([certificate])[0]
 
 
@@ -90,7 +90,7 @@ def revoke(data, code):
 @blp.response(200, CertificateOut)
 def reinstate(data, code):
     """Undo a revocation (platform admins)"""
-    certificate = services.reinstate(authenticated_user(), code, data["reason"])
+    certificate = changes.reinstate(authenticated_user(), code, data["reason"])
     return services.rows([certificate])[0]
 
 
@@ -101,7 +101,7 @@ def reinstate(data, code):
 @blp.response(201, CertificateOut)
 def reissue(data, code):
     """Reissue my certificate under a new name: a new code; the old one verifies as replaced"""
-    certificate = services.reissue(authenticated_user(), code, data["name"])
+    certificate = changes.reissue(authenticated_user(), code, data["name"])
     return services.rows([certificate])[0]
 
 

@@ -25,7 +25,7 @@ from lms.certificates.models import (
 )
 from lms.core import outbox
 from lms.core.db import utcnow
-from lms.core.errors import Conflict, NotFound, RuleViolation
+from lms.core.errors import NotFound, RuleViolation
 from lms.core.extensions import db
 from lms.courses.models import Course, CourseVersion
 from lms.memberships.models import MemberRole, MemberStatus, Organization, OrganizationMember
@@ -69,7 +69,7 @@ def _next_counter() -> sa.Update:
     )
 
 
-def _allocate(name: str) -> int:
+def allocate_counter(name: str) -> int:
     """The next value of a counter. The UPDATE holds the counter row until the transaction
     ends, so concurrent issues take turns instead of colliding on max()+1."""
     value = db.session.execute(_next_counter(), {"b_name": name}).scalar()
@@ -88,7 +88,9 @@ def _current_for_enrollment(enrollment_id: int) -> Certificate | None:
     )
 
 
-def _log(certificate: Certificate, action: str, actor: User | None, reason: str = "", **details):
+def log_change(
+    certificate: Certificate, action: str, actor: User | None, reason: str = "", **details
+):
     db.session.add(
         CertificateEvent(
             certificate_id=certificate.id,
@@ -110,7 +112,7 @@ def _no_sponsor(organization_id: int, at: datetime) -> tuple[str, str | None] | 
 sponsor_for: Callable[[int, datetime], tuple[str, str | None] | None] = _no_sponsor
 
 
-def _copy_code_to_enrollment(certificate: Certificate) -> None:
+def copy_code_to_enrollment(certificate: Certificate) -> None:
     """Keep ``enrollments.certificate_code`` naming the enrollment's CURRENT certificate, in
     the form people read: the dashboard, the course page and the report read it there, with
     no join (progress may not import this package)."""
@@ -161,12 +163,12 @@ def issue_certificate(enrollment_id: int) -> Certificate:
         # stays on this certificate after the sponsorship ends.
         sponsor_name=(sponsor or (None,))[0],
         completed_at=enrollment.completed_at,
-        status_index=_allocate(STATUS_INDEX),
+        status_index=allocate_counter(STATUS_INDEX),
     )
     db.session.add(certificate)
     db.session.flush()
-    _log(certificate, CertificateAction.ISSUED, None)
-    _copy_code_to_enrollment(certificate)
+    log_change(certificate, CertificateAction.ISSUED, None)
+    copy_code_to_enrollment(certificate)
     outbox.add(RENDER_JOB, {"certificate_id": certificate.id})
     return certificate
 
@@ -299,7 +301,7 @@ def rows(certificates: list[Certificate]) -> list[CertificateRow]:
     ]
 
 
-# -- verification -----------------------------------------------------------------------
+# -- verification status ------------------------------------------------------------
 
 
 class VerificationStatus:
@@ -315,181 +317,6 @@ def status_of(certificate) -> str:
     if certificate.replaced_at is not None:
         return VerificationStatus.REPLACED
     return VerificationStatus.VALID
-
-
-@dataclass
-class Verification:
-    """What anyone may learn about a code: no email, no internal ids."""
-
-    status: str
-    code: str
-    learner_name: str
-    course: str
-    course_title: str
-    version: str
-    organization: str
-    completed_at: datetime
-    issued_at: datetime
-    revoked_at: datetime | None = None
-    revocation_reason: str | None = None
-    replaced_at: datetime | None = None
-    replaced_by: str | None = None
-
-
-@functools.cache
-def _verification_query() -> sa.Select:
-    """The hot public route: plain columns by the unique code, the successor's code joined,
-    built once (Core rows cost a fraction of loading an entity)."""
-    table = Certificate.__table__
-    successor = table.alias("successor")
-    return (
-        sa.select(
-            table.c.code,
-            table.c.learner_name,
-            table.c.course_slug,
-            table.c.course_title,
-            table.c.version_label,
-            table.c.organization_name,
-            table.c.completed_at,
-            table.c.issued_at,
-            table.c.revoked_at,
-            table.c.revocation_reason,
-            table.c.replaced_at,
-            successor.c.code.label("successor_code"),
-        )
-        .outerjoin(successor, successor.c.id == table.c.replaced_by_id)
-        .where(table.c.code == sa.bindparam("b_code"))
-    )
-
-
-def verify(text: str) -> Verification:
-    """The public status of a code (one indexed query); NotFound for unknown or malformed."""
-    code = codes.normalize(text)
-    row = db.session.execute(_verification_query(), {"b_code": code}).first() if code else None
-    if row is None:
-        raise NotFound(NOT_FOUND)
-    return Verification(
-        status=status_of(row),
-        code=codes.display(row.code),
-        learner_name=row.learner_name,
-        course=row.course_slug,
-        course_title=row.course_title,
-        version=row.version_label,
-        organization=row.organization_name,
-        completed_at=row.completed_at,
-        issued_at=row.issued_at,
-        revoked_at=row.revoked_at,
-        revocation_reason=row.revocation_reason,
-        replaced_at=row.replaced_at,
-        replaced_by=codes.display(row.successor_code) if row.successor_code else None,
-    )
-
-
-# -- revocation and reissue -------------------------------------------------------------
-
-
-def revoke(actor: User, text: str, reason: str) -> Certificate:
-    """Revoke (platform admins; the view checks). The record stays; verification shows it."""
-    certificate = get_by_code(text)
-    if certificate.revoked_at is not None:
-        raise Conflict("This certificate is already revoked.")
-    certificate.revoked_at = utcnow()
-    certificate.revocation_reason = reason
-    _log(certificate, CertificateAction.REVOKED, actor, reason)
-    db.session.flush()
-    return certificate
-
-
-def reinstate(actor: User, text: str, reason: str = "") -> Certificate:
-    certificate = get_by_code(text)
-    if certificate.revoked_at is None:
-        raise Conflict("This certificate is not revoked.")
-    previous = certificate.revocation_reason
-    certificate.revoked_at = None
-    certificate.revocation_reason = None
-    _log(certificate, CertificateAction.REINSTATED, actor, reason, revocation_reason=previous)
-    db.session.flush()
-    return certificate
-
-
-def reissue(actor: User, text: str, new_name: str) -> Certificate:
-    """A new certificate under a new name for the owner of a current, unrevoked one; the old
-    code verifies as "replaced by" the new one. Anyone but the owner gets a 404.
-
-    Automatic: names are self-declared throughout (registration, the profile), so a platform
-    admin approving a new one could check nothing more than the software does; the event log
-    keeps both names and platform admins can revoke."""
-    old = get_by_code(text)
-    if old.user_id != actor.id:
-        raise NotFound(NOT_FOUND)
-    if old.revoked_at is not None:
-        raise Conflict("A revoked certificate cannot be reissued.")
-    if old.replaced_at is not None:
-        raise Conflict("This certificate was already replaced; reissue the current one.")
-    if new_name == old.learner_name:
-        raise RuleViolation(
-            "The certificate already carries this name.", errors={"name": ["unchanged"]}
-        )
-    now = utcnow()
-    old_name = old.learner_name
-    # Mark the old row replaced first (only if nobody else just did): the partial unique index
-    # allows one current certificate per enrollment, and the check constraint wants
-    # ``replaced_at`` before ``replaced_by_id``.
-    table = Certificate.__table__
-    marked = db.session.execute(
-        sa.update(table)
-        .where(table.c.id == old.id, table.c.replaced_at.is_(None), table.c.revoked_at.is_(None))
-        .values(replaced_at=now)
-    ).rowcount
-    if marked != 1:
-        raise Conflict("This certificate changed meanwhile; reload and try again.")
-    new = Certificate(
-        code=codes.new_code(),
-        enrollment_id=old.enrollment_id,
-        user_id=old.user_id,
-        organization_id=old.organization_id,
-        course_id=old.course_id,
-        version_id=old.version_id,
-        learner_name=new_name,
-        learner_email=old.learner_email,
-        course_slug=old.course_slug,
-        course_title=old.course_title,
-        version_label=old.version_label,
-        content_hash=old.content_hash,
-        organization_name=old.organization_name,
-        sponsor_name=old.sponsor_name,
-        completed_at=old.completed_at,
-        issued_at=now,
-        status_index=_allocate(STATUS_INDEX),
-        replaces_id=old.id,
-    )
-    db.session.add(new)
-    db.session.flush()
-    db.session.execute(sa.update(table).where(table.c.id == old.id).values(replaced_by_id=new.id))
-    db.session.expire(old)  # written by Core statements above
-    _log(
-        old,
-        CertificateAction.REISSUED,
-        actor,
-        "name changed",
-        old_name=old_name,
-        new_name=new_name,
-        new_code=new.code,
-    )
-    _log(new, CertificateAction.ISSUED, actor, "reissue", replaces=old.code)
-    _copy_code_to_enrollment(new)
-    outbox.add(RENDER_JOB, {"certificate_id": new.id})
-    return new
-
-
-def events(certificate: Certificate) -> list[CertificateEvent]:
-    return list(
-        db.session.scalars(
-            sa.select(CertificateEvent)
-            .where(CertificateEvent.certificate_id == certificate.id)
-            .order_by(CertificateEvent.id)
-        )
-    )
 
 
 def count_issued(organization_id: int, course_slug: str, since: datetime, until: datetime) -> int:

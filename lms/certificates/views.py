@@ -4,7 +4,7 @@ certificates"."""
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from lms.certificates import codes, services
+from lms.certificates import codes, services, verification
 from lms.certificates.api import verify_limit
 from lms.core.errors import NotFound
 from lms.core.extensions import db, limiter
@@ -36,10 +36,10 @@ def verify_page(code: str):
     """Anyone: what the certificate says and whether it still holds. No personal data beyond
     the printed name."""
     try:
-        verification = services.verify(code)
+        result = verification.verify(code)
     except NotFound:
         return render_template("certificates/verify.html", verification=None, typed=code[:40]), 404
-    return render_template("certificates/verify.html", verification=verification, typed=code)
+    return render_template("certificates/verify.html", verification=result, typed=code)
 
 
 @bp.get("/certificates/<code>/linkedin")

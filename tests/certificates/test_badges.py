@@ -10,11 +10,8 @@ import pytest
 from jsonschema import Draft201909Validator
 
 from lms.certificates import codes
-from lms.certificates.credential import (
-    CredentialError,
-    public_keys_from_profile,
-    verify_credential,
-)
+from lms.certificates.credential import public_keys_from_profile, verify_credential
+from lms.certificates.proof import CredentialError
 from lms.certificates.status_list import decode_status_list, is_set
 from tests.accounts.test_api import assert_error_shape
 from tests.conftest import log_in

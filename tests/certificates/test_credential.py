@@ -25,16 +25,12 @@ from pyld.jsonld import JsonLdError
 from lms.certificates import keys as keymod
 from lms.certificates.credential import (
     CertificateFacts,
-    CredentialError,
-    add_proof,
     build_credential,
-    canonicalize,
     identity_hash,
     issuer_profile,
     public_keys_from_profile,
     status_list_credential,
     verify_credential,
-    verify_proof,
 )
 from lms.certificates.jsonld import SHIPPED, load_document
 from lms.certificates.keys import (
@@ -51,6 +47,7 @@ from lms.certificates.keys import (
     raw_public_key_from_multibase,
     rotate_issuer_key,
 )
+from lms.certificates.proof import CredentialError, add_proof, canonicalize, verify_proof
 from lms.certificates.status_list import decode_status_list, encode_status_list, is_set
 
 HERE = Path(__file__).parent

@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from lms.certificates import codes, services
+from lms.certificates import changes, codes, services, verification
 from lms.certificates.models import Certificate, CertificateEvent
 from lms.core.errors import Conflict, NotFound
 from lms.core.outbox import OutboxItem
@@ -124,21 +124,21 @@ def test_status_indexes_are_unique_and_increasing(client, db, course, org, certi
 def test_a_name_change_after_issuing_does_not_change_the_certificate(db, certificate, learner):
     learner.name = "Someone Else"
     db.session.flush()
-    assert services.verify(certificate.code).learner_name == "Łukasz Øster"
+    assert verification.verify(certificate.code).learner_name == "Łukasz Øster"
 
 
 # -- revocation and reissue -------------------------------------------------------------
 
 
 def test_revoke_and_reinstate_are_logged_with_actor_and_reason(db, certificate, admin):
-    services.revoke(admin, certificate.code, "Plagiarised quiz answers")
-    result = services.verify(certificate.code)
+    changes.revoke(admin, certificate.code, "Plagiarised quiz answers")
+    result = verification.verify(certificate.code)
     assert result.status == "revoked" and result.revocation_reason == "Plagiarised quiz answers"
     with pytest.raises(Conflict):
-        services.revoke(admin, certificate.code, "again")
-    services.reinstate(admin, certificate.code, "Appeal upheld")
-    assert services.verify(certificate.code).status == "valid"
-    events = [(e.action, e.actor_id, e.reason) for e in services.events(certificate)]
+        changes.revoke(admin, certificate.code, "again")
+    changes.reinstate(admin, certificate.code, "Appeal upheld")
+    assert verification.verify(certificate.code).status == "valid"
+    events = [(e.action, e.actor_id, e.reason) for e in changes.events(certificate)]
     assert events == [
         ("issued", None, ""),
         ("revoked", admin.id, "Plagiarised quiz answers"),
@@ -147,13 +147,13 @@ def test_revoke_and_reinstate_are_logged_with_actor_and_reason(db, certificate, 
 
 
 def test_reissue_makes_a_new_code_and_the_old_one_verifies_as_replaced(db, certificate, learner):
-    new = services.reissue(learner, codes.display(certificate.code).lower(), "Łukasz Nowak")
+    new = changes.reissue(learner, codes.display(certificate.code).lower(), "Łukasz Nowak")
     assert new.code != certificate.code and new.learner_name == "Łukasz Nowak"
     assert new.enrollment_id == certificate.enrollment_id and new.replaces_id == certificate.id
-    old = services.verify(certificate.code)
+    old = verification.verify(certificate.code)
     assert old.status == "replaced" and old.replaced_by == codes.display(new.code)
-    assert services.verify(new.code).status == "valid"
-    (reissued,) = [e for e in services.events(certificate) if e.action == "reissued"]
+    assert verification.verify(new.code).status == "valid"
+    (reissued,) = [e for e in changes.events(certificate) if e.action == "reissued"]
     assert reissued.actor_id == learner.id
     assert reissued.details == {
         "old_name": "Łukasz Øster",
@@ -161,26 +161,26 @@ def test_reissue_makes_a_new_code_and_the_old_one_verifies_as_replaced(db, certi
         "new_code": new.code,
     }
     with pytest.raises(Conflict):
-        services.reissue(learner, certificate.code, "Third Name")
-    newer = services.reissue(learner, new.code, "Łukasz Øster-Nowak")
-    assert services.verify(new.code).replaced_by == codes.display(newer.code)
+        changes.reissue(learner, certificate.code, "Third Name")
+    newer = changes.reissue(learner, new.code, "Łukasz Øster-Nowak")
+    assert verification.verify(new.code).replaced_by == codes.display(newer.code)
 
 
 def test_reissue_by_someone_else_is_not_found(db, certificate, admin):
     stranger = UserFactory()
     for actor in (stranger, admin):
         with pytest.raises(NotFound):
-            services.reissue(actor, certificate.code, "Mallory")
-    assert services.verify(certificate.code).status == "valid"
+            changes.reissue(actor, certificate.code, "Mallory")
+    assert verification.verify(certificate.code).status == "valid"
 
 
 def test_a_revoked_certificate_cannot_be_reissued(db, certificate, admin, learner):
-    services.revoke(admin, certificate.code, "Fraud")
+    changes.revoke(admin, certificate.code, "Fraud")
     with pytest.raises(Conflict):
-        services.reissue(learner, certificate.code, "New Name")
+        changes.reissue(learner, certificate.code, "New Name")
 
 
 def test_unknown_and_malformed_codes_are_not_found(db):
     for typed in ("0000-0000-0000-0000", codes.new_code(), "nonsense", ""):
         with pytest.raises(NotFound):
-            services.verify(typed)
+            verification.verify(typed)
