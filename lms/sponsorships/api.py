@@ -8,7 +8,7 @@ from lms.core.api import Blueprint, SQLAlchemyPage
 from lms.core.auth import authenticated_user, login_required, platform_admin_required, public
 from lms.core.errors import BadRequest
 from lms.core.inputs import InvalidJson, loads_json
-from lms.sponsorships import gateway, impact, services, webhooks
+from lms.sponsorships import billing, gateway, impact, services, webhooks
 from lms.sponsorships.schemas import (
     AdminInvitationIn,
     AdminInvitationOut,
@@ -79,7 +79,7 @@ def get_sponsor(sponsor_id):
 def start_checkout(data, sponsor_id):
     """Start a card payment in Stripe Checkout; returns the page to send the sponsor to"""
     sponsor = services.require_sponsor_admin(sponsor_id, authenticated_user())
-    return services.start_checkout(
+    return billing.start_checkout(
         sponsor,
         plan_slug=data["plan"],
         organization_slug=data["organization"],
@@ -97,7 +97,7 @@ def start_checkout(data, sponsor_id):
 def open_portal(data, sponsor_id):
     """A Stripe Customer Portal session for the sponsor's billing"""
     sponsor = services.require_sponsor_admin(sponsor_id, authenticated_user())
-    return {"url": services.portal_url(sponsor, _sponsor_url(sponsor.id, ""))}
+    return {"url": billing.portal_url(sponsor, _sponsor_url(sponsor.id, ""))}
 
 
 @blp.route("/sponsors/<id:sponsor_id>/sponsorships", methods=["GET"])
@@ -118,7 +118,7 @@ def create_invoice_sponsorship(data, sponsor_id):
     """A subscription paid by invoice with net terms (platform admins); Stripe mails it"""
     user = authenticated_user()
     sponsor = services.get_sponsor(sponsor_id, user)
-    return services.create_invoice_sponsorship(
+    return billing.create_invoice_sponsorship(
         sponsor,
         user,
         plan_slug=data["plan"],

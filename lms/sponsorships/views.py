@@ -11,7 +11,7 @@ from lms.core.db import utcnow
 from lms.core.errors import DomainError
 from lms.core.extensions import db
 from lms.core.forms import EmptyForm, SchemaField
-from lms.sponsorships import gateway, impact, services
+from lms.sponsorships import billing, gateway, impact, services
 from lms.sponsorships.schemas import CheckoutIn
 
 bp = Blueprint("sponsorships", __name__, template_folder="templates")
@@ -84,7 +84,7 @@ def checkout(sponsor_id: int):
         return _sponsor_page(sponsor, 422, form)
     base = current_app.config["BASE_URL"].rstrip("/")
     try:
-        started = services.start_checkout(
+        started = billing.start_checkout(
             sponsor,
             plan_slug=form.plan.data,
             organization_slug=form.organization.data,
@@ -110,7 +110,7 @@ def portal(sponsor_id: int):
         return _sponsor_page(sponsor, 400)
     base = current_app.config["BASE_URL"].rstrip("/")
     try:
-        url = services.portal_url(sponsor, f"{base}/sponsors/{sponsor.id}")
+        url = billing.portal_url(sponsor, f"{base}/sponsors/{sponsor.id}")
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("sponsorships.sponsor", sponsor_id=sponsor.id))
