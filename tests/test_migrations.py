@@ -91,7 +91,7 @@ def test_holds_seat_is_backfilled_from_the_role(backend, fresh_database_url, tmp
 def test_certificate_codes_are_copied_onto_enrollments(backend, fresh_database_url, tmp_path):
     """Certificates issued before the column existed: each enrollment gets its CURRENT
     certificate's code (a reissued one's successor), in the form people read."""
-    from lms.certificates import codes
+    from lms.certificates import changes, codes
     from lms.certificates import services as certificates
     from lms.certificates.models import Certificate
     from lms.courses import services as course_services
@@ -122,7 +122,7 @@ def test_certificate_codes_are_copied_onto_enrollments(backend, fresh_database_u
             old = _db.session.scalar(
                 sa.select(Certificate).where(Certificate.enrollment_id == ids[1])
             )
-            new = certificates.reissue(users[1], old.code, "Bea Renamed")
+            new = changes.reissue(users[1], old.code, "Bea Renamed")
             current = {
                 ids[0]: _db.session.scalar(
                     sa.select(Certificate.code).where(Certificate.enrollment_id == ids[0])
