@@ -3,7 +3,6 @@ reissue."""
 
 import json
 
-import sqlalchemy as sa
 from flask import Response, current_app
 
 from lms.certificates import badges, changes, pdfs, services, verification
@@ -17,7 +16,7 @@ from lms.certificates.schemas import (
 )
 from lms.core.api import Blueprint
 from lms.core.auth import authenticated_user, login_required, platform_admin_required, public
-from lms.core.extensions import db, limiter
+from lms.core.extensions import limiter
 from lms.memberships import services as memberships
 
 blp = Blueprint("certificates_api", __name__, url_prefix="/api/v1", description="Certificates")
@@ -41,11 +40,11 @@ def list_certificates(query, pagination_parameters):
         statement = services.organization_certificates(organization)
     else:
         statement = services.my_certificates(user)
-    pagination_parameters.item_count = db.session.scalar(
-        sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
+    rows, total = services.certificates_page(
+        statement, pagination_parameters.page, pagination_parameters.page_size
     )
-    page = statement.limit(pagination_parameters.page_size).offset(pagination_parameters.first_item)
-    return services.rows(list(db.session.scalars(page)))
+    pagination_parameters.item_count = total
+    return rows
 
 
 @blp.route("/certificates/<code>.pdf", methods=["GET"], operation_id="getCertificatePdf")

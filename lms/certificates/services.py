@@ -27,6 +27,7 @@ from lms.core import outbox
 from lms.core.db import utcnow
 from lms.core.errors import NotFound, RuleViolation
 from lms.core.extensions import db
+from lms.core.paging import page_of
 from lms.courses.models import Course, CourseVersion
 from lms.memberships.models import MemberRole, MemberStatus, Organization, OrganizationMember
 from lms.progress.models import Enrollment, EnrollmentStatus
@@ -290,6 +291,15 @@ def linkedin_url(certificate: Certificate) -> str:
         }
     )
     return f"{LINKEDIN_ADD_TO_PROFILE}?{query}"
+
+
+def certificates_page(
+    statement: sa.Select, number: int, size: int
+) -> tuple[list[CertificateRow], int]:
+    """One page of ``statement``'s certificates as rows, and how many there are in all (the
+    one pager: a COUNT and the page, then one query for the successors' codes)."""
+    page = page_of(statement, number, size)
+    return rows(page.items), page.info.total
 
 
 def rows(certificates: list[Certificate]) -> list[CertificateRow]:

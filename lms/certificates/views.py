@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from lms.certificates import codes, services, verification
 from lms.certificates.api import verify_limit
 from lms.core.errors import NotFound
-from lms.core.extensions import db, limiter
+from lms.core.extensions import limiter
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
 
@@ -57,6 +57,7 @@ def add_to_linkedin(code: str):
 @bp.get("/certificates")
 @login_required
 def my_certificates():
-    statement = services.my_certificates(current_user).limit(MY_CERTIFICATES_LIMIT)
-    rows = services.rows(list(db.session.scalars(statement)))
+    rows, _total = services.certificates_page(
+        services.my_certificates(current_user), 1, MY_CERTIFICATES_LIMIT
+    )
     return render_template("certificates/mine.html", rows=rows)

@@ -319,3 +319,21 @@ def sponsor_for_certificate(organization_id: int, at: datetime) -> tuple[str, st
         .limit(1)
     ).first()
     return (row.name, row.logo_url) if row else None
+
+
+# -- what the pages show (each a read, so views run no statements) ---------------------------
+
+SPONSORSHIPS_SHOWN = 200
+SPONSORS_SHOWN = 500
+
+
+def plans_shown() -> list[SponsorshipPlan]:
+    return list(db.session.scalars(active_plans()))
+
+
+def recent_sponsorships(sponsor: Sponsor) -> list[Sponsorship]:
+    return list(db.session.scalars(sponsorships_query(sponsor).limit(SPONSORSHIPS_SHOWN)))
+
+
+def sponsors_shown(actor: User) -> list[Sponsor]:
+    return list(db.session.scalars(sponsors_for(actor).limit(SPONSORS_SHOWN)))

@@ -9,7 +9,6 @@ from wtforms.validators import InputRequired, NumberRange
 
 from lms.core.db import utcnow
 from lms.core.errors import DomainError
-from lms.core.extensions import db
 from lms.core.forms import EmptyForm, SchemaField
 from lms.sponsorships import billing, gateway, impact, services
 from lms.sponsorships.schemas import CheckoutIn
@@ -35,13 +34,13 @@ def _user():
 
 def _checkout_form(*, blank: bool = False) -> CheckoutForm:
     form = CheckoutForm(formdata=None) if blank else CheckoutForm()
-    plans = db.session.scalars(services.active_plans()).all()
+    plans = services.plans_shown()
     form.plan.choices = [(p.slug, f"{p.name} (at least {p.min_seats} seats)") for p in plans]
     return form
 
 
 def _sponsor_page(sponsor, status=200, form=None):
-    sponsorships = db.session.scalars(services.sponsorships_query(sponsor).limit(200)).all()
+    sponsorships = services.recent_sponsorships(sponsor)
     return render_template(
         "sponsorships/sponsor.html",
         sponsor=sponsor,
@@ -57,7 +56,7 @@ def _sponsor_page(sponsor, status=200, form=None):
 def plans():
     return render_template(
         "sponsorships/plans.html",
-        plans=db.session.scalars(services.active_plans()).all(),
+        plans=services.plans_shown(),
         billing=gateway.is_configured(),
     )
 
@@ -65,7 +64,7 @@ def plans():
 @bp.get("/sponsors")
 @login_required
 def sponsor_list():
-    sponsors = db.session.scalars(services.sponsors_for(_user()).limit(500)).all()
+    sponsors = services.sponsors_shown(_user())
     return render_template("sponsorships/sponsors.html", sponsors=sponsors)
 
 
