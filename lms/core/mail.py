@@ -24,7 +24,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import current_app, render_template
+from flask import current_app
 
 from lms.core import outbox
 from lms.core.db import utcnow
@@ -33,8 +33,14 @@ log = logging.getLogger(__name__)
 
 
 def render_body(template: str, **context) -> str:
+    """Render ``<template>.txt`` with only the values given (and ``base_url``).
+
+    Mail templates see no request (they are read long after it): Jinja renders them directly,
+    without Flask's template context processors and signals, which cost more than the
+    rendering itself in a 10,000-invitation CSV.
+    """
     context.setdefault("base_url", current_app.config["BASE_URL"])
-    return render_template(f"{template}.txt", **context)
+    return current_app.jinja_env.get_template(f"{template}.txt").render(context)
 
 
 def build_message(to: str, subject: str, template: str, **context) -> Message:

@@ -16,7 +16,7 @@ from lms.core.errors import RuleViolation
 from lms.core.extensions import db
 from lms.memberships.invitations import (
     expire_stale,
-    new_invitation,
+    new_invitation_values,
     normalize_courses,
     pending_invitation_emails,
     send_invitation,
@@ -198,31 +198,14 @@ def import_csv(organization: Organization, actor: User, data: bytes, *, dry_run:
 
 def _create_many(organization: Organization, actor: User, rows) -> None:
     expire_stale(organization, [result.email for result, _ in rows])
-    made = []
-    for result, name in rows:
-        invitation, raw = new_invitation(
-            organization, actor, result.email, result.role, result.courses, name
+    now = utcnow()
+    made = [
+        new_invitation_values(
+            organization, actor, result.email, result.role, result.courses, name, now
         )
-        made.append((invitation, raw))
-    # One multi-row INSERT for the whole file, not one round trip per person.
-    db.session.execute(
-        sa.insert(Invitation),
-        [
-            {
-                "code": inv.code,
-                "organization_id": inv.organization_id,
-                "email": inv.email,
-                "name": inv.name,
-                "role": inv.role,
-                "courses": inv.courses,
-                "token_hash": inv.token_hash,
-                "status": inv.status,
-                "expires_at": inv.expires_at,
-                "invited_by_id": inv.invited_by_id,
-                "created_at": utcnow(),
-            }
-            for inv, _ in made
-        ],
-    )
-    for invitation, raw in made:
-        send_invitation(organization, invitation, raw, actor)
+        for result, name in rows
+    ]
+    # One multi-row INSERT for the whole file, not one round trip (or one object) per person.
+    db.session.execute(sa.insert(Invitation.__table__), [values for values, _ in made])
+    for values, raw in made:
+        send_invitation(organization, values, raw, actor)

@@ -42,19 +42,26 @@ def _ttl():
     return current_app.config["INVITATION_TTL"]
 
 
-def send_invitation(organization: Organization, invitation: Invitation, raw: str, inviter):
+def send_invitation(organization: Organization, invitation, raw: str, inviter):
+    """Mail the link of ``invitation`` (an ``Invitation`` or the values of one: email, code,
+    name, role, courses)."""
     base_url = current_app.config["BASE_URL"].rstrip("/")
+    values = invitation if isinstance(invitation, dict) else _values_of(invitation)
     send_mail(
-        invitation.email,
+        values["email"],
         f"{organization.name} invites you to lms",
         "memberships/mail/invitation",
         organization=organization,
-        invitation=invitation,
+        invitation=values,
         inviter=inviter,
         link=f"{base_url}/invitations/{raw}",
         days=_ttl().days,
-        check=("invitation", invitation.code),
+        check=("invitation", values["code"]),
     )
+
+
+def _values_of(invitation: Invitation) -> dict:
+    return {key: getattr(invitation, key) for key in ("email", "code", "name", "role", "courses")}
 
 
 def _invitation_still_pending(session, code) -> str | None:
@@ -104,20 +111,31 @@ def invite(
 
 
 def new_invitation(organization, actor, email, role, courses, name) -> tuple[Invitation, str]:
+    values, raw = new_invitation_values(organization, actor, email, role, courses, name)
+    return Invitation(**values), raw
+
+
+def new_invitation_values(
+    organization, actor, email, role, courses, name, now=None
+) -> tuple[dict, str]:
+    """The column values of a new pending invitation, and its raw token (mailed, never
+    stored). A CSV inserts thousands of these at once without building an object each."""
+    now = now or utcnow()
     raw = new_secret()
-    invitation = Invitation(
-        code=new_code(),
-        organization_id=organization.id,
-        email=email,
-        name=name or "",
-        role=role,
-        courses=courses,
-        token_hash=hash_secret(raw),
-        status=InvitationStatus.PENDING,
-        expires_at=utcnow() + _ttl(),
-        invited_by_id=getattr(actor, "id", None),
-    )
-    return invitation, raw
+    values = {
+        "code": new_code(),
+        "organization_id": organization.id,
+        "email": email,
+        "name": name or "",
+        "role": role,
+        "courses": courses,
+        "token_hash": hash_secret(raw),
+        "status": InvitationStatus.PENDING,
+        "expires_at": now + _ttl(),
+        "invited_by_id": getattr(actor, "id", None),
+        "created_at": now,
+    }
+    return values, raw
 
 
 def is_pending(now):
@@ -139,18 +157,27 @@ def pending_invitation_emails(
 
 
 def expire_stale(organization: Organization, emails: list[str]) -> None:
-    """An expired pending invitation gives way to a new one (keeps the unique index happy)."""
-    db.session.execute(
-        sa.update(Invitation)
-        .where(
+    """An expired pending invitation gives way to a new one (keeps the unique index happy).
+
+    The organization's expired pending invitations are read first (few, usually none), so a
+    10,000-row CSV does not send 10,000 addresses to the database for nothing."""
+    now = utcnow()
+    stale = db.session.execute(
+        sa.select(Invitation.id, Invitation.email).where(
             Invitation.organization_id == organization.id,
-            Invitation.email.in_(emails),
             Invitation.status == InvitationStatus.PENDING,
-            Invitation.expires_at <= utcnow(),
+            Invitation.expires_at <= now,
         )
-        .values(status=InvitationStatus.REVOKED, revoked_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    ).all()
+    wanted = set(emails)
+    ids = [row.id for row in stale if row.email in wanted]
+    if ids:
+        db.session.execute(
+            sa.update(Invitation)
+            .where(Invitation.id.in_(ids))
+            .values(status=InvitationStatus.REVOKED, revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def invitations_query(organization: Organization, status: str | None = "pending") -> sa.Select:

@@ -106,6 +106,23 @@ def unreachable_broker(app, monkeypatch):
     return url
 
 
+def test_a_worker_claims_only_its_batch_so_others_share_the_work(
+    app, db, mailbox, unreachable_broker
+):
+    """On PostgreSQL the claim's ``LIMIT ... FOR UPDATE SKIP LOCKED`` pick used to be run again
+    while the UPDATE locked rows, so the first worker claimed every due row and a second one
+    found nothing to do (two workers were no faster than one)."""
+    with app.test_request_context():
+        for n in range(45):
+            outbox.add("mail", {"to": f"r{n}@uni.example", "subject": "S", "body": "B"})
+        db.session.commit()  # queued for the (unreachable) broker: nothing drained yet
+    assert outbox.drain(limit=5) == 5
+    db.session.expire_all()
+    claimed = [row for row in rows(db) if row.locked_until is not None or row.done_at]
+    assert len(claimed) == 5 and len(mailbox.messages) == 5
+    assert outbox.count_due() == 40  # free for any other worker
+
+
 @pytest.fixture
 def ospo(db):
     organization = OrganizationFactory(slug="ospo", name="Uni OSPO")
