@@ -106,7 +106,11 @@ def run_check(session: Session, check) -> str | None:
     try:
         return _checks[name](session, argument)
     finally:
-        session.rollback()  # a read: end it before the (slow) work, so no lock is held
+        # On SQLite this session's transactions take the write lock at BEGIN: end the read
+        # before the (slow) work. On PostgreSQL a read holds no lock, so the row's outcome is
+        # written in the same transaction (a BEGIN and a ROLLBACK fewer for every mail).
+        if session.get_bind().dialect.name != "postgresql":
+            session.rollback()
 
 
 # -- writing ----------------------------------------------------------------------------
@@ -280,11 +284,28 @@ def _run(session: Session, item: Claimed) -> bool:
         outcome.update(
             done_at=utcnow(), note=(note or "")[:200], payload=_scrubbed(item.kind, item.payload)
         )
-    session.execute(
-        sa.update(OutboxItem.__table__).where(OutboxItem.id == item.id).values(**outcome)
-    )
+    if "done_at" in outcome:
+        session.execute(_done_statement(), {"b_id": item.id, **outcome})
+    else:
+        session.execute(
+            sa.update(OutboxItem.__table__).where(OutboxItem.id == item.id).values(**outcome)
+        )
     session.commit()
     return "done_at" in outcome
+
+
+@functools.cache
+def _done_statement() -> sa.Update:
+    """Marks a row done (the outcome of almost every row), built once with bind parameters."""
+    table = OutboxItem.__table__
+    return (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("b_id"))
+        .values({column: sa.bindparam(column, type_=table.c[column].type) for column in _DONE})
+    )
+
+
+_DONE = ("locked_until", "done_at", "note", "payload")
 
 
 def _describe(exc: Exception) -> str:

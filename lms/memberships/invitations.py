@@ -66,9 +66,7 @@ def _values_of(invitation: Invitation) -> dict:
 
 def _invitation_still_pending(session, code) -> str | None:
     """Outbox check: an invitation revoked (or gone) before its mail went out is not sent."""
-    row = session.execute(
-        sa.select(Invitation.status, Invitation.expires_at).where(Invitation.code == code)
-    ).first()
+    row = session.execute(_STATE_OF_CODE, {"code": code}).first()
     if row is None:
         return "the invitation no longer exists"
     if row.status != InvitationStatus.PENDING:
@@ -78,6 +76,9 @@ def _invitation_still_pending(session, code) -> str | None:
     return None
 
 
+_STATE_OF_CODE = sa.select(Invitation.status, Invitation.expires_at).where(
+    Invitation.code == sa.bindparam("code")
+)  # built once: the check runs before each of thousands of mails
 outbox.register_check("invitation", _invitation_still_pending)
 
 
