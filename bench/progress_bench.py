@@ -459,7 +459,6 @@ def main() -> None:
             "LMS_BASE_URL": "http://bench.example",
             "LMS_INSTANCE_PATH": str(workdir / "instance"),
             "BENCH_DATABASE_URL": url,
-            "LMS_RATELIMIT_STORAGE_URI": "memory://",
         }
         ports = {"lms": free_port(), "floor": free_port()}
         servers = [

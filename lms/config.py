@@ -48,10 +48,10 @@ WTF_CSRF_ENABLED = True
 WTF_CSRF_CHECK_DEFAULT = False
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
-# Rate limits (Flask-Limiter). "memory://" is per process; use a Redis URL
-# (redis://host:6379/0) when several workers or machines serve the app.
+# Rate limits (Flask-Limiter). "process-memory://" (lms.core.ratelimit_storage) is per process;
+# use a Redis URL (redis://host:6379/0) when several workers or machines serve the app.
 RATELIMIT_ENABLED = True
-RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_STORAGE_URI = "process-memory://"
 RATELIMIT_HEADERS_ENABLED = True
 LOGIN_FAILURES_PER_ACCOUNT = "5 per minute"
 LOGIN_ATTEMPTS_PER_ADDRESS = "30 per minute"

@@ -8,6 +8,7 @@ from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+from lms.core import ratelimit_storage  # noqa: F401 (registers process-memory://)
 from lms.core.db import Base
 
 db = SQLAlchemy(model_class=Base)
