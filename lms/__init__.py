@@ -66,6 +66,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
+    from lms.core.logs import init_logging
+
+    init_logging(app)  # last: it reads the routes
     return app
 
 
