@@ -38,7 +38,9 @@ def pip_audit(service: str, requirements: list[Path]) -> tuple[int, dict | None,
     command += ["--progress-spinner", "off", "--disable-pip", "--no-deps", "--timeout", "20"]
     for path in requirements:
         command += ["--requirement", str(path)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    done = subprocess.run(  # noqa: S603 (our command line; the executable is pip-audit)
+        command, capture_output=True, text=True, timeout=900, check=False
+    )
     try:
         report = json.loads(done.stdout)
     except ValueError:
@@ -97,14 +99,15 @@ def main(argv: list[str]) -> int:
         print(f"pip-audit ({service}): {audited} pinned packages audited, {len(found)} known "
               f"vulnerabilities, {len(missing)} not audited.")  # fmt: skip
         return 1 if found or missing or code not in (0, 1) else 0
-    banner = "!" * 78
-    print(banner, file=sys.stderr)
-    print("WARNING: the dependencies were NOT audited for known vulnerabilities.", file=sys.stderr)
-    print(f"No vulnerability service flagged the canary {CANARY} from this machine:", file=sys.stderr)
-    for service, why in reasons.items():
-        print(f"  {service}: {why}", file=sys.stderr)
-    print("Run `make audit` where PyPI's JSON API or api.osv.dev is reachable.", file=sys.stderr)
-    print(banner, file=sys.stderr)
+    lines = [
+        "!" * 78,
+        "WARNING: the dependencies were NOT audited for known vulnerabilities.",
+        f"No vulnerability service flagged the canary {CANARY} from this machine:",
+        *(f"  {service}: {why}" for service, why in reasons.items()),
+        "Run `make audit` where PyPI's JSON API or api.osv.dev is reachable.",
+        "!" * 78,
+    ]
+    print("\n".join(lines), file=sys.stderr)
     return 1 if os.environ.get("LMS_AUDIT_REQUIRED") == "1" else 0
 
 
