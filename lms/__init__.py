@@ -38,6 +38,7 @@ TEXT_SETTINGS = frozenset(
         "STRIPE_API_BASE",
         "CERTIFICATE_SIGNING_KEY",
         "MAIL_SMTP_LOCAL_HOSTNAME",
+        "POSTGRES_BIN_DIR",
     }
 )
 

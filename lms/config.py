@@ -53,6 +53,10 @@ WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 # Requests are logged as one JSON line each on the "lms.requests" logger, at INFO.
 LOG_LEVEL = "INFO"
 
+# Where pg_dump and pg_restore are (`flask lms backup` / `restore` on PostgreSQL); None: the
+# PATH. Use the client of the server's major version or newer.
+POSTGRES_BIN_DIR = None
+
 # Rate limits (Flask-Limiter). "memory://" is per process; use a Redis URL
 # (redis://host:6379/0) when several workers or machines serve the app.
 RATELIMIT_ENABLED = True
