@@ -13,6 +13,7 @@ def register(group: AppGroup) -> None:
     group.add_command(outbox_cli)
     group.add_command(backup_command)
     group.add_command(restore_command)
+    group.add_command(migrations_cli)
 
 
 @click.command("backup")
@@ -88,3 +89,41 @@ def outbox_retry():
             f"{changed} row(s) due now; processed {processed}. "
             f"pending: {stats.pending}, failed: {stats.failed}"
         )
+
+
+@click.group("migrations")
+def migrations_cli():
+    """Checks on the Alembic migrations."""
+
+
+@migrations_cli.command("check")
+@click.option(
+    "--directory",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The migrations folder (default: the app's).",
+)
+def migrations_check(directory: Path | None):
+    """List the migrations that would lock a large table for long on PostgreSQL; fail (exit 1)
+    if one of them has no ``lock_review`` note."""
+    from lms.core.migration_check import LARGE_TABLES, check
+
+    folder = directory or Path(current_app.extensions["migrate"].directory)
+    findings = check(folder)
+    unreviewed = 0
+    for revision in dict.fromkeys(f.revision for f in findings):
+        mine = [f for f in findings if f.revision == revision]
+        reviewed = mine[0].reviewed
+        state = f"reviewed: {reviewed}" if reviewed else "NOT REVIEWED"
+        click.echo(f"{revision} {mine[0].title.splitlines()[0]}  [{state}]")
+        for finding in mine:
+            where = f"{finding.table}: " if finding.table else ""
+            click.echo(f"    {where}{finding.problem}")
+            if finding.statement:
+                click.echo(f"        {finding.statement}")
+        unreviewed += 0 if reviewed else 1
+    click.echo(
+        f"{len(findings)} finding(s) on the large tables ({', '.join(LARGE_TABLES)}); "
+        f"{unreviewed} revision(s) not reviewed."
+    )
+    if unreviewed:
+        raise SystemExit(1)
