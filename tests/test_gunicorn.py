@@ -74,7 +74,7 @@ def test_gunicorn_serves_healthz_in_production_mode(backend, fresh_database_url,
                 headers={"Content-Type": "application/json"},
                 method="POST",
             )
-            with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (127.0.0.1)
                 assert response.status == 201
                 assert "Secure" in response.headers["Set-Cookie"]
                 request_id = response.headers["X-Request-ID"]

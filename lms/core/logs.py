@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode
 
+import sqlalchemy as sa
 from flask import Flask, g, has_request_context, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -147,6 +148,8 @@ def _start_request() -> None:
 def _finish_request(response):
     request_id = current_request_id()
     response.headers[REQUEST_ID_HEADER] = request_id
+    if not request_log.isEnabledFor(logging.INFO):
+        return response
     started = g.get("request_started")
     duration = (time.perf_counter() - started) * 1000 if started is not None else None
     user = g.get("_login_user")  # only if the request loaded it: logging adds no query
@@ -155,11 +158,19 @@ def _finish_request(response):
         "path": loggable_path(),
         "status": response.status_code,
         "duration_ms": round(duration, 1) if duration is not None else None,
-        "user_id": user.id if getattr(user, "is_authenticated", False) else None,
+        "user_id": _user_id(user),
         "request_id": request_id,
     }
     request_log.info(json.dumps(line), extra={"request": line})
     return response
+
+
+def _user_id(user) -> int | None:
+    """The id of the request's user, without a query: the commit expired the object, and
+    reading ``user.id`` would load it again."""
+    state = sa.inspect(user, raiseerr=False) if user is not None else None
+    identity = state.identity if state is not None else None
+    return identity[0] if identity else None
 
 
 def loggable_path() -> str:
