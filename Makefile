@@ -6,7 +6,7 @@ FLASK   = $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install install-dev lint format serve clean lock
+.PHONY: run test install install-dev lint format serve clean lock audit
 
 run: install
 	$(FLASK) db upgrade
@@ -19,6 +19,11 @@ test: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Known vulnerabilities in requirements/*.txt (pip-audit; see scripts/audit.py for what happens
+# when no vulnerability service can be reached).
+audit: install-dev
+	PIP_AUDIT=$(BIN)/pip-audit $(BIN)/python scripts/audit.py
 
 format: install-dev
 	$(BIN)/ruff check --fix .

@@ -38,6 +38,7 @@ TEXT_SETTINGS = frozenset(
         "STRIPE_API_BASE",
         "CERTIFICATE_SIGNING_KEY",
         "MAIL_SMTP_LOCAL_HOSTNAME",
+        "POSTGRES_BIN_DIR",
     }
 )
 
@@ -66,6 +67,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
+    from lms.core.logs import init_logging
+
+    init_logging(app)  # last: it reads the routes
     return app
 
 

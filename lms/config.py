@@ -48,6 +48,15 @@ WTF_CSRF_ENABLED = True
 WTF_CSRF_CHECK_DEFAULT = False
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
+# Logging (lms.core.logs): the root logger's level when lms configures it, which it does only
+# if nothing else did (gunicorn's --log-config, a test runner). None leaves logging alone.
+# Requests are logged as one JSON line each on the "lms.requests" logger, at INFO.
+LOG_LEVEL = "INFO"
+
+# Where pg_dump and pg_restore are (`flask lms backup` / `restore` on PostgreSQL); None: the
+# PATH. Use the client of the server's major version or newer.
+POSTGRES_BIN_DIR = None
+
 # Rate limits (Flask-Limiter). "process-memory://" (lms.core.ratelimit_storage) is per process;
 # use a Redis URL (redis://host:6379/0) when several workers or machines serve the app.
 RATELIMIT_ENABLED = True

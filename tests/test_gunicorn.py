@@ -63,7 +63,9 @@ def test_gunicorn_serves_healthz_in_production_mode(backend, fresh_database_url,
         try:
             status, body = wait_for(f"http://127.0.0.1:{port}/healthz")
             assert status == 200
-            assert body == {"status": "ok", "database": "ok"}
+            assert body == {"status": "ok"}
+            ready, checks = wait_for(f"http://127.0.0.1:{port}/readyz")
+            assert ready == 200 and checks == {"status": "ok", "checks": {"database": "ok"}}
             request = urllib.request.Request(
                 f"http://127.0.0.1:{port}/api/v1/auth/register",
                 data=json.dumps(
@@ -72,9 +74,20 @@ def test_gunicorn_serves_healthz_in_production_mode(backend, fresh_database_url,
                 headers={"Content-Type": "application/json"},
                 method="POST",
             )
-            with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (127.0.0.1)
                 assert response.status == 201
                 assert "Secure" in response.headers["Set-Cookie"]
+                request_id = response.headers["X-Request-ID"]
+            # One structured line per request, with its id, in the server's log.
+            deadline = time.monotonic() + 5
+            while '"status": 201, ' not in log_path.read_text() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            lines = [line for line in log_path.read_text().splitlines() if "lms.requests" in line]
+            assert any(
+                '"path": "/api/v1/auth/register", "status": 201' in line
+                and f"request_id={request_id}" in line
+                for line in lines
+            ), lines
         except Exception:
             print(log_path.read_text())
             raise

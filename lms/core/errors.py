@@ -3,9 +3,10 @@
 Services raise the errors defined here; they know nothing about HTTP. ``register_error_handlers``
 turns them, and every HTTP error Flask or an extension raises, into either the JSON shape
 
-    {"code": 409, "status": "Conflict", "message": "...", "errors": {...}}
+    {"code": 409, "status": "Conflict", "message": "...", "errors": {...}, "request_id": "..."}
 
-(flask-smorest's shape) for the API, or an HTML page that shows the message elsewhere.
+(flask-smorest's shape, plus the request id of lms.core.logs) for the API, or an HTML page
+that shows the message and the request id elsewhere.
 """
 
 import logging
@@ -17,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from lms.core.extensions import db
+from lms.core.logs import current_request_id
 from lms.core.transaction import mark_failed
 
 log = logging.getLogger(__name__)
@@ -108,9 +110,16 @@ def error_response(code: int, message: str | None = None, errors=None, headers=N
         body = {"code": code, "status": status.phrase, "message": message}
         if errors:
             body["errors"] = errors
+        body["request_id"] = current_request_id()
         return body, code, headers or {}
     g.error_message = message
-    html = render_template("error.html", code=code, status=status.phrase, message=message)
+    html = render_template(
+        "error.html",
+        code=code,
+        status=status.phrase,
+        message=message,
+        request_id=current_request_id(),
+    )
     return html, code, headers or {}
 
 

@@ -63,6 +63,10 @@ def asset(slug: str, name: str):
     response = Response(stored.data, mimetype=stored.media_type)
     # Content-addressed: the bytes behind this URL never change.
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
-    # An SVG opened directly must not run scripts on our origin.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    # An SVG (or any file) opened directly must not run scripts on our origin, nor act as it:
+    # no scripts, and a sandbox gives the document a unique origin (no cookies, no forms).
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response

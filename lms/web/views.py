@@ -1,7 +1,7 @@
-import sqlalchemy as sa
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 
-from lms.core.extensions import api, db
+from lms.core.extensions import api
+from lms.core.readiness import readiness
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -17,15 +17,22 @@ def favicon():
     return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
+NOT_CACHED = {"Cache-Control": "no-store"}  # a proxy must not answer a probe from its cache
+
+
 @bp.get("/healthz")
 def healthz():
-    """Liveness and database check for load balancers and monitors."""
-    try:
-        db.session.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError:
-        current_app.logger.exception("health check: database unreachable")
-        return {"status": "error", "database": "unreachable"}, 503
-    return {"status": "ok", "database": "ok"}
+    """Liveness: the process answers. No dependency is checked (that is /readyz), so a
+    database outage does not make an orchestrator restart every instance."""
+    return {"status": "ok"}, 200, NOT_CACHED
+
+
+@bp.get("/readyz")
+def readyz():
+    """Readiness: the database and, when configured, the Celery broker answer."""
+    ready, checks = readiness()
+    body = {"status": "ok" if ready else "unavailable", "checks": checks}
+    return body, 200 if ready else 503, NOT_CACHED
 
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")

@@ -14,6 +14,8 @@ revision = '3735425eeb29'
 down_revision = '5b1e7c3a9d20'
 branch_labels = None
 depends_on = None
+# Reviewed for locks on large tables (flask lms migrations check):
+lock_review = 'marks the accounts of the time as verified, before lms had a production deployment; the new column is nullable.'
 
 
 def upgrade():

@@ -14,6 +14,8 @@ revision = '5d1c0e7a9b21'
 down_revision = '3735425eeb29'
 branch_labels = None
 depends_on = None
+# Reviewed for locks on large tables (flask lms migrations check):
+lock_review = 'written before lms had a production deployment; on a large enrollments table, run the backfill in batches and build the indexes CONCURRENTLY by hand first (see docs/operations.md).'
 
 INDEXES = {
     'ix_enrollments_org_learner_name': ['organization_id', 'learner_name', 'id'],

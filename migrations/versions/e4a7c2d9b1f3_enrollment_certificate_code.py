@@ -14,6 +14,8 @@ revision = 'e4a7c2d9b1f3'
 down_revision = 'c3f1a7d2e9b4'
 branch_labels = None
 depends_on = None
+# Reviewed for locks on large tables (flask lms migrations check):
+lock_review = 'updates one enrollment per issued certificate (few at the time); the new column is nullable.'
 
 
 def upgrade():

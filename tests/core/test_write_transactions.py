@@ -131,7 +131,7 @@ def test_sqlite_reads_do_not_wait_for_a_writer_and_writes_wait_their_turn(
             assert locked.wait(10)
             started = time.monotonic()
             assert client.get("/api/v1/courses").status_code == 200
-            assert client.get("/healthz").status_code == 200
+            assert client.get("/readyz").status_code == 200
             # A read that began IMMEDIATE would have waited out the 5 s busy timeout.
             assert time.monotonic() - started < 2
         finally:
