@@ -42,11 +42,15 @@ def enroll(slug: str):
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("courses.course", slug=slug))
     try:
-        enrollment, _ = enrolling.enroll(current_user, slug, request.form.get("organization"))
+        enrollment, created = enrolling.enroll(current_user, slug, request.form.get("organization"))
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("courses.course", slug=slug))
     row = reads.get_enrollment_row(current_user, enrollment.id)
+    if created:
+        flash(f"You are enrolled in {row.title}. Here is the first lesson.", "success")
+    else:
+        flash(f"Welcome back to {row.title}: you continue where you left off.", "info")
     return redirect(
         url_for("progress.learn", enrollment_id=enrollment.id, lesson_slug=row.resume_slug)
     )
@@ -91,7 +95,9 @@ def complete(enrollment_id: int, lesson_slug: str):
                 url_for("progress.learn", enrollment_id=enrollment_id, lesson_slug=lesson_slug)
             )
         if result.just_completed_course:
-            flash("You completed the course. Well done!", "success")
+            flash("You completed the course. Well done! Your certificate is ready.", "success")
+        else:
+            flash("Lesson marked as complete.", "success")
         row = reads.get_enrollment_row(current_user, enrollment_id)
         if row.resume_slug and row.resume_slug != lesson_slug:
             return redirect(
