@@ -70,6 +70,8 @@ def _learn_page(
         form=form if form is not None else EmptyForm(formdata=None),
         result=result,
         given=given,
+        # The attempt this form submits: after a graded attempt, the one after it.
+        attempt_number=(result.attempt.number if result else lesson.attempts_used) + 1,
     ), status
 
 
@@ -106,6 +108,13 @@ def complete(enrollment_id: int, lesson_slug: str):
     return redirect(url_for("progress.learn", enrollment_id=enrollment_id, lesson_slug=lesson_slug))
 
 
+def _attempt_number() -> int | None:
+    """The attempt the quiz form was shown for (a hidden field): the same form sent twice is
+    graded once."""
+    value = request.form.get("attempt_number", "")
+    return int(value) if value.isdigit() and len(value) < 6 else None
+
+
 @bp.post("/learn/<id:enrollment_id>/<lesson_slug>/attempt")
 @login_required
 def submit_quiz(enrollment_id: int, lesson_slug: str):
@@ -118,7 +127,13 @@ def submit_quiz(enrollment_id: int, lesson_slug: str):
     answers = {q["id"]: request.form.getlist(q["id"]) for q in lesson.page.questions}
     answers = {qid: chosen for qid, chosen in answers.items() if chosen}
     try:
-        result = quizzes.submit_attempt(current_user, enrollment_id, lesson_slug, answers)
+        result = quizzes.submit_attempt(
+            current_user,
+            enrollment_id,
+            lesson_slug,
+            answers,
+            attempt_number=_attempt_number(),
+        )
     except DomainError as exc:
         if lesson.seat_problem is None:  # otherwise the page says why, once, instead of the form
             message = exc.message

@@ -398,3 +398,35 @@ def test_a_platform_admin_revokes_and_reinstates_a_certificate_from_its_page(
         f"/verify/{code}/revoke", data={"csrf_token": csrf_from(mine), "reason": "no"}
     )
     assert forbidden.status_code == 403
+
+
+def test_the_same_quiz_form_sent_twice_is_graded_once(client, db, org, course):
+    """A double click on "Submit answers" spends one attempt: the second POST of the same
+    form (same attempt number, same answers) shows the first one's result."""
+    from lms.progress.models import QuizAttempt
+
+    learner = MemberFactory(organization=org, role="learner").user
+    log_in(client, learner)
+    client.csrf_token = None
+    enrolled = client.post(
+        "/courses/tiny-course/enroll",
+        data={"csrf_token": csrf_from(client.get("/courses/tiny-course"))},
+    )
+    base = enrolled.headers["Location"].rsplit("/", 1)[0]
+    quiz = client.get(f"{base}/check-basics")
+    html = html_of(quiz)
+    assert 'name="attempt_number" value="1"' in html
+    form = {"csrf_token": csrf_from(quiz), "attempt_number": "1", "q1": "b", "q2": ["a"]}
+    first = client.post(f"{base}/check-basics/attempt", data=form)
+    second = client.post(f"{base}/check-basics/attempt", data=form)
+    assert first.status_code == second.status_code == 201
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(QuizAttempt)) == 1
+    # The page after a graded attempt names the next one; sending it is a new attempt.
+    assert 'name="attempt_number" value="2"' in html_of(second)
+    third = client.post(f"{base}/check-basics/attempt", data={**form, "attempt_number": "2"})
+    assert third.status_code == 201
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(QuizAttempt)) == 2
+    # Other answers under an old number are a new attempt too (another tab, not a repeat).
+    other = client.post(f"{base}/check-basics/attempt", data={**form, "q1": "a"})
+    assert other.status_code == 201
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(QuizAttempt)) == 3
