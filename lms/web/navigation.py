@@ -91,3 +91,20 @@ def landing_url(user) -> str:
     if navigation.sponsors:
         return navigation.sponsors[0].url
     return url_for("progress.dashboard")
+
+
+def send_to_login():
+    """Flask-Login's answer to an anonymous visit (or an expired session) on a page that
+    needs a login: the login page, then back. A GET comes back to its own address; a form
+    sent after the session ended comes back to the page it was sent from (its address only
+    accepts POST)."""
+    from flask import flash, redirect, request
+    from flask_login import login_url
+
+    from lms.core.urls import same_origin_referrer
+
+    flash("Log in to see this page.", "info")
+    if request.method in ("GET", "HEAD"):
+        return redirect(login_url("accounts.login", next_url=request.url))
+    back = same_origin_referrer()
+    return redirect(url_for("accounts.login", next=back) if back else url_for("accounts.login"))

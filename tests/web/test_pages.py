@@ -430,3 +430,26 @@ def test_the_same_quiz_form_sent_twice_is_graded_once(client, db, org, course):
     other = client.post(f"{base}/check-basics/attempt", data={**form, "q1": "a"})
     assert other.status_code == 201
     assert db.session.scalar(sa.select(sa.func.count()).select_from(QuizAttempt)) == 3
+
+
+def test_a_form_sent_after_the_session_ended_goes_to_login_and_back_to_its_page(
+    client, user, org, course
+):
+    """The CSRF token survives in the session, the login does not (logged out in another
+    tab): the person logs in and comes back to the page the form was on, not to an address
+    that only takes POST."""
+    MemberFactory(organization=org, role="learner", user=user)
+    log_in(client, user)
+    client.csrf_token = None
+    page = client.get("/courses/tiny-course")
+    token = csrf_from(page)
+    with client.session_transaction() as session:
+        session.pop("_user_id", None)  # the login ended; the CSRF secret stays
+    response = client.post(
+        "/courses/tiny-course/enroll",
+        data={"csrf_token": token},
+        headers={"Referer": "http://localhost/courses/tiny-course"},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=/courses/tiny-course"
+    assert "Log in to see this page." in html_of(client.get(response.headers["Location"]))
