@@ -56,8 +56,17 @@ def enroll(slug: str):
     )
 
 
+QUESTION_PROBLEM = "Choose an answer to this question."
+
+
 def _learn_page(
-    lesson: reads.LessonInEnrollment, *, form=None, result=None, given=None, status=200
+    lesson: reads.LessonInEnrollment,
+    *,
+    form=None,
+    result=None,
+    given=None,
+    status=200,
+    question_errors=None,
 ):
     """The one render of a lesson inside an enrollment (the lesson page, a graded quiz, an
     attempt that was refused)."""
@@ -70,6 +79,7 @@ def _learn_page(
         form=form if form is not None else EmptyForm(formdata=None),
         result=result,
         given=given,
+        question_errors=question_errors or {},
         # The attempt this form submits: after a graded attempt, the one after it.
         attempt_number=(result.attempt.number if result else lesson.attempts_used) + 1,
     ), status
@@ -135,12 +145,18 @@ def submit_quiz(enrollment_id: int, lesson_slug: str):
             attempt_number=_attempt_number(),
         )
     except DomainError as exc:
+        question_errors = {}
         if lesson.seat_problem is None:  # otherwise the page says why, once, instead of the form
             message = exc.message
             if exc.errors and "answers" in exc.errors:
                 message = "Answer every question before submitting."
+                problems = exc.errors["answers"]
+                if isinstance(problems, dict):
+                    question_errors = {qid: QUESTION_PROBLEM for qid in problems}
             form.form_errors.append(message)
-        return _learn_page(lesson, form=form, given=answers, status=exc.code)
+        return _learn_page(
+            lesson, form=form, given=answers, status=exc.code, question_errors=question_errors
+        )
     if result.progress.just_completed_course:
         flash("You completed the course. Well done!", "success")
     return _learn_page(lesson, result=result, given=answers, status=201)

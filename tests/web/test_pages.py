@@ -453,3 +453,25 @@ def test_a_form_sent_after_the_session_ended_goes_to_login_and_back_to_its_page(
     assert response.status_code == 302
     assert response.headers["Location"] == "/login?next=/courses/tiny-course"
     assert "Log in to see this page." in html_of(client.get(response.headers["Location"]))
+
+
+def test_an_unanswered_quiz_question_is_marked_beside_it(client, db, org, course):
+    learner = MemberFactory(organization=org, role="learner").user
+    log_in(client, learner)
+    client.csrf_token = None
+    enrolled = client.post(
+        "/courses/tiny-course/enroll",
+        data={"csrf_token": csrf_from(client.get("/courses/tiny-course"))},
+    )
+    base = enrolled.headers["Location"].rsplit("/", 1)[0]
+    quiz = client.get(f"{base}/check-basics")
+    response = client.post(
+        f"{base}/check-basics/attempt",
+        data={"csrf_token": csrf_from(quiz), "attempt_number": "1", "q1": "b"},
+    )
+    html = html_of(response)
+    assert response.status_code == 422
+    assert "Answer every question before submitting." in html
+    assert 'id="q2-error"' in html and 'aria-describedby="q2-error"' in html
+    assert 'id="q1-error"' not in html
+    assert re.search(r'<input[^>]*id="q1-b"[^>]*checked', html)  # the answer given stays
