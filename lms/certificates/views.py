@@ -61,6 +61,7 @@ def _verify_page(code: str, status: int = 200, **forms):
 @bp.post("/verify/<code>/revoke")
 @login_required
 def revoke(code: str):
+    """Platform admins revoke from the verification page, with a reason shown there."""
     if not current_user.is_platform_admin:
         abort(403)
     form = RevokeForm()
@@ -77,6 +78,7 @@ def revoke(code: str):
 @bp.post("/verify/<code>/reinstate")
 @login_required
 def reinstate(code: str):
+    """Platform admins undo a revocation."""
     if not current_user.is_platform_admin:
         abort(403)
     form = ReinstateForm()

@@ -103,6 +103,7 @@ def _admin_page(form=None, status=200, problems=None):
 @bp.get("/admin/courses")
 @login_required
 def admin_courses():
+    """Platform admins: every course, its newest and published versions, and the import form."""
     _require_platform_admin()
     return _admin_page()
 
@@ -110,6 +111,7 @@ def admin_courses():
 @bp.post("/admin/courses/import")
 @login_required
 def import_course():
+    """Import an uploaded course archive (all or nothing), as a draft or published."""
     _require_platform_admin()
     form = ImportForm()
     if not form.validate_on_submit():
@@ -135,6 +137,7 @@ def import_course():
 @bp.post("/admin/courses/<slug>/publish")
 @login_required
 def publish_course(slug: str):
+    """Publish the course's newest version (published=1) or take it out of the catalog."""
     _require_platform_admin()
     published = request.form.get("published") == "1"
     if EmptyForm().validate_on_submit():
