@@ -197,6 +197,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Log in to see this page."
+    from lms.web.navigation import send_to_login
+
+    login_manager.unauthorized_handler(send_to_login)
     login_manager.user_loader(auth.load_user_from_session)
     login_manager.request_loader(auth.load_user_from_request)
     auth.session_user_loader = account_services.load_session_user

@@ -68,6 +68,7 @@ def seed_organization() -> list[tuple[str, str]]:
 
     import sqlalchemy as sa
 
+    from lms.demo_timeline import history_start
     from lms.memberships import services
     from lms.memberships.models import Organization, SeatGrant
 
@@ -80,13 +81,13 @@ def seed_organization() -> list[tuple[str, str]]:
     if not db.session.scalar(
         sa.select(SeatGrant.id).where(SeatGrant.organization_id == organization.id)
     ):
-        start = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+        start = history_start()  # before the demo's first enrollment
         services.record_grant(
             organization,
             None,
             seats=25,
-            starts_at=start - timedelta(days=30),
-            ends_at=start + timedelta(days=335),
+            starts_at=start,
+            ends_at=start + timedelta(days=365),
             note="Demo invoice 2026-001",
         )
     services.add_member(organization, _demo_user(*DEMO_OSPO_ADMIN), "admin")
@@ -111,13 +112,14 @@ def seed_progress() -> list[str]:
 
     from lms.accounts import services as accounts
     from lms.courses.models import Lesson
+    from lms.demo_timeline import date_enrollment
     from lms.progress import enrolling, lesson_progress, quizzes
     from lms.progress.dashboard import lesson_states
 
     lines = []
     for email, course, steps in DEMO_PROGRESS:
         user = accounts.get_user_by_email(email)
-        enrollment, _ = enrolling.enroll(user, course)
+        enrollment, created = enrolling.enroll(user, course)
         lessons = db.session.scalars(
             sa.select(Lesson)
             .where(Lesson.version_id == enrollment.version_id)
@@ -131,6 +133,8 @@ def seed_progress() -> list[str]:
                     quizzes.submit_attempt(user, enrollment.id, lesson.slug, answers)
             else:
                 lesson_progress.mark_lesson(user, enrollment.id, lesson.slug, "completed", 300)
+        if created:
+            date_enrollment(enrollment)
         db.session.refresh(enrollment)
         lines.append(f"{email}: {course} {enrollment.percent_complete}%")
     return lines

@@ -39,3 +39,52 @@ def test_seed_demo_refuses_to_run_in_production(app, runner, db, monkeypatch):
     assert result.exit_code != 0
     assert "refuses to run with ENV=production" in result.output
     assert db.session.scalar(sa.select(User).where(User.email == "admin@example.org")) is None
+
+
+def test_seed_demo_spreads_its_story_over_twelve_weeks(runner, db, client):
+    """Issue 13: the demo report shows a weekly chart with bars in many weeks and a median
+    above zero; the dates are the same on a second run (nothing is dated twice)."""
+    from datetime import timedelta
+
+    from lms.certificates.models import Certificate
+    from lms.core.db import utcnow
+    from lms.progress.models import Enrollment, LessonProgress
+
+    assert runner.invoke(args=["lms", "seed-demo"]).exit_code == 0
+
+    def story():
+        return db.session.execute(
+            sa.select(
+                Enrollment.learner_email, Enrollment.started_at, Enrollment.completed_at
+            ).order_by(Enrollment.learner_email, Enrollment.course_slug)
+        ).all()
+
+    first = story()
+    now = utcnow().replace(tzinfo=None)
+    started = [row.started_at.replace(tzinfo=None) for row in first]
+    completed = [row.completed_at.replace(tzinfo=None) for row in first if row.completed_at]
+    assert len(completed) == 5
+    assert all(now - timedelta(weeks=12) <= moment < now for moment in started + completed)
+    weeks = {moment.isocalendar()[:2] for moment in started}
+    assert len(weeks) > 6, weeks
+    assert len({moment.isocalendar()[:2] for moment in completed}) >= 3
+    durations = [(row.completed_at - row.started_at).days for row in first if row.completed_at]
+    assert min(durations) >= 1
+    # Lessons were done in between, not all at the seeding moment.
+    moments = db.session.scalars(
+        sa.select(LessonProgress.completed_at).where(LessonProgress.completed_at.is_not(None))
+    ).all()
+    assert len({m.date() for m in moments}) > 20
+    certificate = db.session.scalar(
+        sa.select(Certificate).where(Certificate.learner_email == "ben.lab@example.org")
+    )
+    assert certificate.issued_at.replace(tzinfo=None) < now - timedelta(days=7)
+
+    assert runner.invoke(args=["lms", "seed-demo"]).exit_code == 0
+    db.session.expire_all()
+    assert story() == first
+
+    client.post("/api/v1/auth/login", json={"email": "ospo@example.org", "password": DEMO_PASSWORD})
+    summary = client.get("/api/v1/organizations/demo-university/report/summary").json
+    medians = {row["course"]: row["median_days_to_complete"] for row in summary["courses"]}
+    assert medians["open-source-foundations"] >= 7, medians

@@ -2,7 +2,6 @@
 tokens."""
 
 from datetime import UTC, datetime, time
-from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -22,6 +21,7 @@ from lms.core.errors import DomainError
 from lms.core.extensions import limiter
 from lms.core.forms import EmptyForm, show_error
 from lms.core.security import login_attempts_limit
+from lms.core.urls import safe_next
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -32,11 +32,7 @@ SESSIONS_ENDED_NOTICE = (
 
 def _safe_next(default: str) -> str:
     """Only follow ?next= to a path on this site (no open redirect)."""
-    target = request.args.get("next", "")
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
-        return target
-    return default
+    return safe_next(request.args.get("next")) or default
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -55,7 +51,7 @@ def register():
                 f"Welcome! We sent a link to {user.email}: follow it to confirm your address.",
                 "success",
             )
-            return redirect(url_for("web.home"))
+            return redirect(_safe_next(url_for("courses.catalog")))
     elif form.is_submitted():
         status = 422
     return render_template("accounts/register.html", form=form), status
@@ -74,7 +70,9 @@ def login():
             status = show_error(form, exc)
         else:
             login_user(user)
-            return redirect(_safe_next(url_for("accounts.account")))
+            flash(f"Welcome back, {user.name}.", "success")
+            # Each person starts where their work is (web.start knows the roles).
+            return redirect(_safe_next(url_for("web.start")))
     elif form.is_submitted():
         status = 422
     return render_template("accounts/login.html", form=form), status

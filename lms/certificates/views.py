@@ -1,13 +1,15 @@
 """HTML pages: public verification (by code, or through the lookup form) and "my
 certificates"."""
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from lms.certificates import codes, services, verification
+from lms.certificates import changes, codes, services, verification
 from lms.certificates.api import verify_limit
-from lms.core.errors import NotFound
+from lms.certificates.forms import ReinstateForm, RevokeForm
+from lms.core.errors import DomainError, NotFound
 from lms.core.extensions import limiter
+from lms.core.forms import show_error
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
 
@@ -35,11 +37,59 @@ def verify_form():
 def verify_page(code: str):
     """Anyone: what the certificate says and whether it still holds. No personal data beyond
     the printed name."""
+    return _verify_page(code)
+
+
+def _verify_page(code: str, status: int = 200, **forms):
     try:
         result = verification.verify(code)
     except NotFound:
         return render_template("certificates/verify.html", verification=None, typed=code[:40]), 404
-    return render_template("certificates/verify.html", verification=result, typed=code)
+    context = {"revoke_form": None, "reinstate_form": None}
+    if current_user.is_authenticated and current_user.is_platform_admin:
+        # Platform admins revoke and reinstate from the page everyone verifies on.
+        context = {
+            "revoke_form": RevokeForm(formdata=None),
+            "reinstate_form": ReinstateForm(formdata=None),
+        }
+    context.update(forms)
+    return render_template(
+        "certificates/verify.html", verification=result, typed=code, **context
+    ), status
+
+
+@bp.post("/verify/<code>/revoke")
+@login_required
+def revoke(code: str):
+    """Platform admins revoke from the verification page, with a reason shown there."""
+    if not current_user.is_platform_admin:
+        abort(403)
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        return _verify_page(code, 422, revoke_form=form)
+    try:
+        certificate = changes.revoke(current_user, code, form.reason.data)
+    except DomainError as exc:
+        return _verify_page(code, show_error(form, exc), revoke_form=form)
+    flash(f"Certificate {codes.display(certificate.code)} is revoked.", "success")
+    return redirect(url_for("certificates.verify_page", code=codes.display(certificate.code)))
+
+
+@bp.post("/verify/<code>/reinstate")
+@login_required
+def reinstate(code: str):
+    """Platform admins undo a revocation."""
+    if not current_user.is_platform_admin:
+        abort(403)
+    form = ReinstateForm()
+    if not form.validate_on_submit():
+        return _verify_page(code, 422, reinstate_form=form)
+    try:
+        certificate = changes.reinstate(current_user, code, form.reason.data or "")
+    except DomainError as exc:
+        return _verify_page(code, show_error(form, exc), reinstate_form=form)
+    flash(f"Certificate {codes.display(certificate.code)} is valid again.", "success")
+    return redirect(url_for("certificates.verify_page", code=codes.display(certificate.code)))
 
 
 @bp.get("/certificates/<code>/linkedin")

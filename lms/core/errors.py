@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from lms.core.extensions import db
 from lms.core.logs import current_request_id
 from lms.core.transaction import mark_failed
+from lms.core.urls import same_origin_referrer
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +96,39 @@ FRIENDLY_MESSAGES = {
 }
 
 
+# The heading of each error page, in the product's words (the message says the rest).
+PAGE_TITLES = {
+    400: "This request could not be understood",
+    401: "Please log in",
+    403: "This page is not open to you",
+    404: "Page not found",
+    405: "This page cannot do that",
+    409: "This conflicts with what is already there",
+    410: "This link has expired",
+    413: "The upload is too large",
+    422: "Some of the input is not valid",
+    429: "Too many attempts",
+    500: "Something went wrong",
+    503: "The service is unavailable for a moment",
+}
+CSRF_TITLE = "This form expired"
+CSRF_PAGE_MESSAGE = (
+    "This form expired (it was open too long or your session changed). Your input was not "
+    "saved; please try again."
+)
+
+
 def wants_json() -> bool:
     """API paths answer JSON; everything else answers HTML pages."""
     path = request.path
     return path.startswith("/api/") or path == "/api" or path.startswith("/stripe/")
 
 
-def error_response(code: int, message: str | None = None, errors=None, headers=None):
-    """Render one error in the shape the client expects."""
+def error_response(
+    code: int, message: str | None = None, errors=None, headers=None, *, title: str | None = None
+):
+    """Render one error in the shape the client expects: JSON for the API, else a page in the
+    product's words with a way back (the page the person came from, when it is ours)."""
     db.session.rollback()
     status = HTTPStatus(code)
     message = message or FRIENDLY_MESSAGES.get(code, status.phrase)
@@ -117,7 +143,9 @@ def error_response(code: int, message: str | None = None, errors=None, headers=N
         "error.html",
         code=code,
         status=status.phrase,
+        title=title or PAGE_TITLES.get(code, status.phrase),
         message=message,
+        back=same_origin_referrer(),
         request_id=current_request_id(),
     )
     return html, code, headers or {}
@@ -147,6 +175,8 @@ def handle_http_exception(exc: HTTPException):
         limit = exc.limit if isinstance(exc, RateLimitExceeded) else None
         message = exc.description if limit and limit.error_message else FRIENDLY_MESSAGES[429]
     if code == 400 and exc.__class__.__name__ == "CSRFError":
+        if not wants_json():  # a person's form, not a program's request
+            return error_response(400, CSRF_PAGE_MESSAGE, title=CSRF_TITLE)
         message = f"CSRF check failed: {exc.description} Send the X-CSRFToken header."
     return error_response(code, message, errors, data.get("headers"))
 

@@ -167,3 +167,24 @@ def catalog_page(topic: str | None = None, limit: int = 100) -> CatalogPage:
     versions = db.session.scalars(catalog_query(topic).limit(limit)).all()
     topics = sorted({t for v in versions for t in v.topics}) if not topic else [topic]
     return CatalogPage(versions=versions, topics=topics)
+
+
+@dataclass
+class AdminCourseRow:
+    newest: CourseVersion  # the newest imported version
+    published: CourseVersion | None  # the one learners see, if any
+
+
+def admin_courses(actor, limit: int = 200) -> list[AdminCourseRow]:
+    """Every course for the platform admins' page: its newest version and its published one."""
+    newest = db.session.scalars(catalog_query(None, "all", actor).limit(limit)).all()
+    course_ids = [version.course_id for version in newest]
+    published = {
+        version.course_id: version
+        for version in db.session.scalars(
+            sa.select(CourseVersion).where(
+                CourseVersion.course_id.in_(course_ids), CourseVersion.is_published
+            )
+        )
+    }
+    return [AdminCourseRow(version, published.get(version.course_id)) for version in newest]

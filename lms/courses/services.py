@@ -7,8 +7,10 @@ No HTTP here. Each rule lives in the module named for its job:
 """
 
 from lms.courses.catalog import (
+    AdminCourseRow,
     CatalogPage,
     LessonPage,
+    admin_courses,
     catalog_page,
     catalog_query,
     get_asset,
@@ -28,6 +30,8 @@ from lms.courses.importing import (
 from lms.courses.publishing import get_course_for_admin, publish_version, set_published
 
 __all__ = [
+    "AdminCourseRow",
+    "admin_courses",
     "DEFAULT_CONTENT",
     "CatalogPage",
     "ImportResult",

@@ -2,11 +2,25 @@
 
 from collections.abc import Callable
 
-from flask import Blueprint, Response, render_template, request
-from flask_login import current_user
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
 
+from lms.core.errors import DomainError
+from lms.core.forms import EmptyForm, show_error
 from lms.core.inputs import MAX_ID, query_int
+from lms.core.uploads import read_upload
 from lms.courses import services
+from lms.courses.forms import ImportForm
 
 bp = Blueprint("courses", __name__, template_folder="templates")
 
@@ -70,3 +84,75 @@ def asset(slug: str, name: str):
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# Platform admins: import a course archive, publish and unpublish.
+
+
+def _require_platform_admin():
+    if not current_user.is_platform_admin:
+        abort(403)
+
+
+def _admin_page(form=None, status=200, problems=None):
+    return render_template(
+        "courses/admin.html",
+        rows=services.admin_courses(current_user),
+        form=form or ImportForm(formdata=None),
+        button_form=EmptyForm(formdata=None),
+        problems=problems or [],
+    ), status
+
+
+@bp.get("/admin/courses")
+@login_required
+def admin_courses():
+    """Platform admins: every course, its newest and published versions, and the import form."""
+    _require_platform_admin()
+    return _admin_page()
+
+
+@bp.post("/admin/courses/import")
+@login_required
+def import_course():
+    """Import an uploaded course archive (all or nothing), as a draft or published."""
+    _require_platform_admin()
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return _admin_page(form, 422)
+    try:
+        data = read_upload(
+            form.archive.data, current_app.config["COURSE_ARCHIVE_MAX_BYTES"], "Course archives"
+        )
+        result = services.import_course_archive(data, current_user, form.publish.data)
+    except DomainError as exc:
+        status = show_error(form, exc)
+        return _admin_page(form, status, (exc.errors or {}).get("problems"))
+    version = result.version
+    if not result.created:
+        flash(f"{version.title} {version.label} was already imported: nothing changed.", "info")
+    elif version.is_published:
+        flash(f"{version.title} {version.label} is imported and published.", "success")
+    else:
+        flash(f"{version.title} {version.label} is imported as a draft.", "success")
+    return redirect(url_for("courses.admin_courses"))
+
+
+@bp.post("/admin/courses/<slug>/publish")
+@login_required
+def publish_course(slug: str):
+    """Publish the course's newest version (published=1) or take it out of the catalog."""
+    _require_platform_admin()
+    published = request.form.get("published") == "1"
+    if EmptyForm().validate_on_submit():
+        course = services.get_course_for_admin(slug)
+        try:
+            version = services.set_published(course, published)
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            if version is not None:
+                flash(f"{version.title} {version.label} is published.", "success")
+            else:
+                flash(f"{slug} is unpublished: it left the catalog; nothing is deleted.", "success")
+    return redirect(url_for("courses.admin_courses"))

@@ -332,7 +332,7 @@ def accept(token: str):
                     "success",
                 )
             flash(f"Welcome to {invitation.organization.name}!", "success")
-            return redirect(url_for("courses.catalog"))
+            return redirect(url_for("web.start"))
     elif form.is_submitted():
         status = 422
     return render_template(

@@ -15,7 +15,13 @@ from lms.courses import services as courses
 from lms.courses.models import Course, CourseVersion, Lesson
 from lms.progress.certificate_links import CertificateLinks, certificate_links
 from lms.progress.lesson_progress import mark_lesson
-from lms.progress.models import Enrollment, EnrollmentStatus, LessonProgress, ProgressStatus
+from lms.progress.models import (
+    Enrollment,
+    EnrollmentStatus,
+    LessonProgress,
+    ProgressStatus,
+    QuizAttempt,
+)
 from lms.progress.seats import seat_problem
 
 
@@ -186,17 +192,26 @@ class LessonInEnrollment:
     page: courses.LessonPage
     state: LessonProgress | None
     seat_problem: str | None
+    attempts_used: int = 0  # quizzes: the attempts so far (the form names the next one)
 
 
 def lesson_in_enrollment(user: User, enrollment_id: int, lesson_slug: str) -> LessonInEnrollment:
     """A lesson inside one of the learner's enrollments (404 otherwise)."""
     row = get_enrollment_row(user, enrollment_id)
     page = courses.lesson_page(row.course_slug, lesson_slug, version_id=row.version_id)
+    attempts = 0
+    if page.lesson.is_quiz:
+        attempts = db.session.scalar(
+            sa.select(sa.func.count()).where(
+                QuizAttempt.enrollment_id == row.id, QuizAttempt.lesson_id == page.lesson.id
+            )
+        )
     return LessonInEnrollment(
         row=row,
         page=page,
         state=lesson_states(row.id).get(page.lesson.id),
         seat_problem=seat_problem(user, row.organization_id),
+        attempts_used=attempts,
     )
 
 

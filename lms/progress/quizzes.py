@@ -63,8 +63,42 @@ def _check_answers(lesson: LessonRef, answers) -> dict[str, list[str]]:
     return {qid: sorted(set(answers[qid])) for qid in questions}
 
 
-def submit_attempt(user: User, enrollment_id: int, lesson_slug: str, answers) -> AttemptResult:
-    """Grade on the server; the best score counts; attempts may be limited (409 beyond)."""
+def _grade(lesson: LessonRef, given: dict[str, list[str]]) -> tuple[list[dict], int]:
+    """Each question's result, and the score in percent."""
+    results, correct_count = [], 0
+    for question in lesson.questions:
+        is_correct = given[question["id"]] == sorted(question["answer"])
+        correct_count += is_correct
+        results.append(
+            {"question": question, "given": given[question["id"]], "correct": is_correct}
+        )
+    questions_total = len(lesson.questions) or 1
+    return results, (correct_count * 100) // questions_total
+
+
+def _attempt_number(enrollment_id: int, lesson_id: int, number: int) -> QuizAttempt | None:
+    return db.session.scalar(
+        sa.select(QuizAttempt).where(
+            QuizAttempt.enrollment_id == enrollment_id,
+            QuizAttempt.lesson_id == lesson_id,
+            QuizAttempt.number == number,
+        )
+    )
+
+
+def submit_attempt(
+    user: User,
+    enrollment_id: int,
+    lesson_slug: str,
+    answers,
+    *,
+    attempt_number: int | None = None,
+) -> AttemptResult:
+    """Grade on the server; the best score counts; attempts may be limited (409 beyond).
+
+    ``attempt_number`` is the attempt the learner's form was shown for (the pages send it).
+    When that attempt exists already with the same answers, the form was sent twice (a double
+    click, a reload): its result is returned and no attempt is spent."""
     enrollment, lesson = enrollment_and_lesson(user, enrollment_id, lesson_slug)
     if lesson.kind != LessonKind.QUIZ:
         raise NotFound("This lesson is not a quiz.")
@@ -74,19 +108,18 @@ def submit_attempt(user: User, enrollment_id: int, lesson_slug: str, answers) ->
             QuizAttempt.enrollment_id == enrollment.id, QuizAttempt.lesson_id == lesson.id
         )
     )
+    pass_mark = lesson.pass_mark if lesson.pass_mark is not None else 70
+    if attempt_number is not None and 0 < attempt_number <= used:
+        previous = _attempt_number(enrollment.id, lesson.id, attempt_number)
+        if previous is not None and previous.answers == given:
+            completed_at = previous.created_at if previous.passed else None
+            progress = finish_write(enrollment, lesson, False, False, completed_at, utcnow())
+            return _result(
+                enrollment, lesson, previous, pass_mark, _grade(lesson, given)[0], progress
+            )
     if lesson.max_attempts is not None and used >= lesson.max_attempts:
         raise Conflict(f"No attempts left: this quiz allows {lesson.max_attempts}.")
-    results, correct_count = [], 0
-    for question in lesson.questions:
-        right = sorted(question["answer"])
-        is_correct = given[question["id"]] == right
-        correct_count += is_correct
-        results.append(
-            {"question": question, "given": given[question["id"]], "correct": is_correct}
-        )
-    questions_total = len(lesson.questions) or 1
-    score = (correct_count * 100) // questions_total
-    pass_mark = lesson.pass_mark if lesson.pass_mark is not None else 70
+    results, score = _grade(lesson, given)
     passed = score >= pass_mark
     attempt = QuizAttempt(
         enrollment_id=enrollment.id,
@@ -104,8 +137,12 @@ def submit_attempt(user: User, enrollment_id: int, lesson_slug: str, answers) ->
     )
     newly_completed = changed and passed and completed_at == now
     progress = finish_write(enrollment, lesson, True, newly_completed, completed_at, now)
+    return _result(enrollment, lesson, attempt, pass_mark, results, progress)
+
+
+def _result(enrollment, lesson, attempt, pass_mark, results, progress) -> AttemptResult:
     attempts_left = None if lesson.max_attempts is None else lesson.max_attempts - attempt.number
-    reveal = passed or attempts_left == 0
+    reveal = attempt.passed or attempts_left == 0
     best_score = db.session.scalar(
         sa.select(sa.func.max(QuizAttempt.score)).where(
             QuizAttempt.enrollment_id == enrollment.id, QuizAttempt.lesson_id == lesson.id

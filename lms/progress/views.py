@@ -42,18 +42,31 @@ def enroll(slug: str):
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("courses.course", slug=slug))
     try:
-        enrollment, _ = enrolling.enroll(current_user, slug, request.form.get("organization"))
+        enrollment, created = enrolling.enroll(current_user, slug, request.form.get("organization"))
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("courses.course", slug=slug))
     row = reads.get_enrollment_row(current_user, enrollment.id)
+    if created:
+        flash(f"You are enrolled in {row.title}. Here is the first lesson.", "success")
+    else:
+        flash(f"Welcome back to {row.title}: you continue where you left off.", "info")
     return redirect(
         url_for("progress.learn", enrollment_id=enrollment.id, lesson_slug=row.resume_slug)
     )
 
 
+QUESTION_PROBLEM = "Choose an answer to this question."
+
+
 def _learn_page(
-    lesson: reads.LessonInEnrollment, *, form=None, result=None, given=None, status=200
+    lesson: reads.LessonInEnrollment,
+    *,
+    form=None,
+    result=None,
+    given=None,
+    status=200,
+    question_errors=None,
 ):
     """The one render of a lesson inside an enrollment (the lesson page, a graded quiz, an
     attempt that was refused)."""
@@ -66,6 +79,9 @@ def _learn_page(
         form=form if form is not None else EmptyForm(formdata=None),
         result=result,
         given=given,
+        question_errors=question_errors or {},
+        # The attempt this form submits: after a graded attempt, the one after it.
+        attempt_number=(result.attempt.number if result else lesson.attempts_used) + 1,
     ), status
 
 
@@ -91,13 +107,22 @@ def complete(enrollment_id: int, lesson_slug: str):
                 url_for("progress.learn", enrollment_id=enrollment_id, lesson_slug=lesson_slug)
             )
         if result.just_completed_course:
-            flash("You completed the course. Well done!", "success")
+            flash("You completed the course. Well done! Your certificate is ready.", "success")
+        else:
+            flash("Lesson marked as complete.", "success")
         row = reads.get_enrollment_row(current_user, enrollment_id)
         if row.resume_slug and row.resume_slug != lesson_slug:
             return redirect(
                 url_for("progress.learn", enrollment_id=enrollment_id, lesson_slug=row.resume_slug)
             )
     return redirect(url_for("progress.learn", enrollment_id=enrollment_id, lesson_slug=lesson_slug))
+
+
+def _attempt_number() -> int | None:
+    """The attempt the quiz form was shown for (a hidden field): the same form sent twice is
+    graded once."""
+    value = request.form.get("attempt_number", "")
+    return int(value) if value.isdigit() and len(value) < 6 else None
 
 
 @bp.post("/learn/<id:enrollment_id>/<lesson_slug>/attempt")
@@ -112,14 +137,26 @@ def submit_quiz(enrollment_id: int, lesson_slug: str):
     answers = {q["id"]: request.form.getlist(q["id"]) for q in lesson.page.questions}
     answers = {qid: chosen for qid, chosen in answers.items() if chosen}
     try:
-        result = quizzes.submit_attempt(current_user, enrollment_id, lesson_slug, answers)
+        result = quizzes.submit_attempt(
+            current_user,
+            enrollment_id,
+            lesson_slug,
+            answers,
+            attempt_number=_attempt_number(),
+        )
     except DomainError as exc:
+        question_errors = {}
         if lesson.seat_problem is None:  # otherwise the page says why, once, instead of the form
             message = exc.message
             if exc.errors and "answers" in exc.errors:
                 message = "Answer every question before submitting."
+                problems = exc.errors["answers"]
+                if isinstance(problems, dict):
+                    question_errors = {qid: QUESTION_PROBLEM for qid in problems}
             form.form_errors.append(message)
-        return _learn_page(lesson, form=form, given=answers, status=exc.code)
+        return _learn_page(
+            lesson, form=form, given=answers, status=exc.code, question_errors=question_errors
+        )
     if result.progress.just_completed_course:
         flash("You completed the course. Well done!", "success")
     return _learn_page(lesson, result=result, given=answers, status=201)

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from lms.core.db import utcnow
 from lms.core.extensions import db
 
 DEMO_SPONSOR = ("Open Research Foundation", "sponsor@example.org", "Sam Sponsor")
@@ -44,6 +43,7 @@ DEMO_COURSE = "open-source-foundations"
 
 def seed_sponsorships(organization_slug: str) -> list[str]:
     from lms.demo import _demo_user
+    from lms.demo_timeline import history_start
     from lms.memberships import services as memberships
     from lms.memberships.models import Organization
     from lms.sponsorships import services
@@ -65,7 +65,7 @@ def seed_sponsorships(organization_slug: str) -> list[str]:
         sa.select(Organization).where(Organization.slug == organization_slug)
     )
     if not db.session.scalar(sa.select(Sponsorship.id).where(Sponsorship.sponsor_id == sponsor.id)):
-        start = utcnow().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=60)
+        start = history_start()  # the cohort's whole story is sponsored
         services.record_manual_sponsorship(
             sponsor,
             None,
@@ -89,6 +89,7 @@ def seed_sponsorships(organization_slug: str) -> list[str]:
 def _seed_cohort_progress() -> None:
     from lms.accounts import services as accounts
     from lms.courses.models import Lesson
+    from lms.demo_timeline import date_enrollment
     from lms.progress.dashboard import lesson_states
     from lms.progress.enrolling import enroll
     from lms.progress.lesson_progress import mark_lesson
@@ -96,7 +97,7 @@ def _seed_cohort_progress() -> None:
 
     for email, _name, steps in DEMO_COHORT:
         user = accounts.get_user_by_email(email)
-        enrollment, _ = enroll(user, DEMO_COURSE)
+        enrollment, created = enroll(user, DEMO_COURSE)
         lessons = db.session.scalars(
             sa.select(Lesson)
             .where(Lesson.version_id == enrollment.version_id)
@@ -112,3 +113,5 @@ def _seed_cohort_progress() -> None:
                 submit_attempt(user, enrollment.id, lesson.slug, answers)
             else:
                 mark_lesson(user, enrollment.id, lesson.slug, "completed", 300)
+        if created:
+            date_enrollment(enrollment)

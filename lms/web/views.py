@@ -1,14 +1,49 @@
-from flask import Blueprint, redirect, render_template, url_for
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from flask_login import current_user, login_required
 
-from lms.core.extensions import api
+from lms.core.extensions import api, db
 from lms.core.readiness import readiness
+from lms.web import navigation
 
 bp = Blueprint("web", __name__, template_folder="templates")
+
+
+@bp.app_context_processor
+def header_navigation() -> dict:
+    """The header shows only what the person may use (read lazily, once per request)."""
+
+    def nav():
+        if not current_user.is_authenticated:
+            return None
+        try:
+            return navigation.navigation_for(current_user)
+        except sa.exc.SQLAlchemyError:  # an error page while the database is away
+            db.session.rollback()
+            return navigation.Navigation()
+
+    return {"nav": nav}
 
 
 @bp.get("/")
 def home():
     return render_template("web/home.html")
+
+
+@bp.get("/start")
+@login_required
+def start():
+    """Where each person lands after logging in or accepting an invitation."""
+    return redirect(navigation.landing_url(current_user))
+
+
+@bp.get("/admin")
+@login_required
+def admin():
+    """The platform admin's starting points: organizations, courses, certificates, sponsors."""
+    if not current_user.is_platform_admin:
+        abort(403)
+    return render_template("web/admin.html")
 
 
 @bp.get("/favicon.ico")

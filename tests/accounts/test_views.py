@@ -62,7 +62,7 @@ def test_login_page_success_and_generic_failure(client, user):
     assert failed.status_code == 401
     assert "The email or password is not correct." in failed.get_data(as_text=True)
     ok = login_page(client, user)
-    assert ok.status_code == 302 and ok.headers["Location"] == "/account"
+    assert ok.status_code == 302 and ok.headers["Location"] == "/start"
 
 
 def test_login_ignores_an_offsite_next_parameter(client, user):
@@ -71,7 +71,7 @@ def test_login_ignores_an_offsite_next_parameter(client, user):
         "/login?next=//evil.example/x",
         data={"email": user.email, "password": DEFAULT_PASSWORD, "csrf_token": token},
     )
-    assert response.headers["Location"] == "/account"
+    assert response.headers["Location"] == "/start"
 
 
 def test_account_page_requires_login(client, db):

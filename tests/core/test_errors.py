@@ -30,7 +30,8 @@ def test_unknown_page_is_an_html_404_with_the_message(client):
     assert response.mimetype == "text/html"
     html = response.get_data(as_text=True)
     assert "Nothing was found at this address." in html
-    assert "<h1>Not Found</h1>" in html
+    assert "<h1>Page not found</h1>" in html
+    assert 'href="/"' in html  # a way back
 
 
 def test_wrong_method_is_405(client):

@@ -21,7 +21,7 @@ def test_api_responses_are_not_cached(client):
 def test_html_form_post_without_csrf_token_is_refused(client, user):
     response = client.post("/login", data={"email": user.email, "password": "whatever it is"})
     assert response.status_code == 400
-    assert "CSRF" in response.get_data(as_text=True)
+    assert "This form expired" in response.get_data(as_text=True)
     assert client.get("/api/v1/me").status_code == 401
 
 

@@ -249,7 +249,8 @@ def test_the_acceptance_page_takes_an_unconfirmed_account_over(
         data={"csrf_token": csrf_from(shown), "name": "Olu Lead", "password": OWNER_PASSWORD},
     )
     assert done.status_code == 302, done.get_data(as_text=True)[:500]
-    landing = owner.get(done.headers["Location"]).get_data(as_text=True)
+    assert done.headers["Location"] == "/start"  # then on to the organization they administer
+    landing = owner.get(done.headers["Location"], follow_redirects=True).get_data(as_text=True)
     assert "its other sessions were logged out and its API tokens revoked" in landing
     assert owner.get("/account").status_code == 200  # logged in as the new owner
 

@@ -64,6 +64,7 @@ DASHBOARD = 1
 MARK_COMPLETE = 3  # the enrollment, lesson and seat; the progress upsert; the counters
 REPORT_PAGE = 2  # a COUNT and the page, whatever the page size
 CHART = 1  # completions per week
+HEADER = 1  # an HTML page's header: the organizations and sponsors the person administers
 
 
 def summary_statements(db) -> int:

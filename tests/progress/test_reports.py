@@ -15,6 +15,7 @@ from tests.factories import MemberFactory, UserFactory
 from tests.progress.conftest import (
     ADMIN_CHECK,
     CHART,
+    HEADER,
     LOGGED_IN_USER,
     REPORT_PAGE,
     RIGHT,
@@ -232,9 +233,9 @@ def test_the_report_page_pages_with_the_apis_pager(org, course, client, db, coun
     assert html.count("<td>L") == 50 and "<td>L49</td>" in html and "<td>L50</td>" not in html
     assert "Next →" in html and "← Previous" not in html
     # The page of rows costs what an API page costs (a COUNT and the page), whatever its size;
-    # the summary and the chart add theirs.
+    # the summary, the chart and the header add theirs.
     assert len(statements) == (
-        LOGGED_IN_USER + ADMIN_CHECK + REPORT_PAGE + summary_statements(db) + CHART
+        LOGGED_IN_USER + ADMIN_CHECK + REPORT_PAGE + summary_statements(db) + CHART + HEADER
     )
     second = client.get("/organizations/ospo/report?page=2").get_data(as_text=True)
     assert second.count("<td>L") == 1 and "<td>L50</td>" in second
