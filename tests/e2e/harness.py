@@ -122,10 +122,22 @@ def new_context(browser, **options):
 
 
 def watch(page, base_url: str):
-    """Collects console errors and requests that leave the server, on the page itself."""
+    """Collects, on the page itself, requests that leave the server and errors: console errors
+    and failed subresources (a page answering 4xx on purpose, such as a form with errors, is
+    no error; Chromium's console line about it is left out)."""
     page.outside, page.errors = [], []
+
+    def console(message):
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            page.errors.append(message.text)
+
+    def response(answer):
+        if answer.status >= 400 and answer.request.resource_type != "document":
+            page.errors.append(f"{answer.status} {answer.url}")
+
     page.on("request", lambda r: None if r.url.startswith(base_url) else page.outside.append(r.url))
-    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("console", console)
+    page.on("response", response)
     return page
 
 
