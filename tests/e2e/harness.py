@@ -105,8 +105,10 @@ def serve(instance: Path, smtp_port: int, workers: int = 2):
             server.wait(timeout=30)
             if served._app is not None:
                 from lms.core.extensions import db
+                from lms.core.mail import close_smtp_connection
 
                 with served._app.app_context():
+                    close_smtp_connection()  # the one this process kept open to the sink
                     db.engine.dispose()
 
 
@@ -118,7 +120,9 @@ def new_context(browser, **options):
     # The app's Content-Security-Policy allows no inline script: axe-core is injected as one.
     options.setdefault("bypass_csp", True)
     options.setdefault("viewport", {"width": 1280, "height": 800})
-    return browser.new_context(**options)
+    context = browser.new_context(**options)
+    context.set_default_timeout(10_000)  # a missing element fails in 10 s, not Playwright's 30
+    return context
 
 
 def watch(page, base_url: str):
