@@ -101,3 +101,33 @@ def certificate_code(app, email: str) -> str:
         return db.session.scalar(
             sa.select(Certificate.code).where(Certificate.user_id == user.id).limit(1)
         )
+
+
+def first_open_lesson(app, email: str, course: str, quiz: bool = False) -> tuple[int, str]:
+    """(enrollment id, slug) of the first reading lesson (or quiz) not yet completed."""
+    from lms.accounts.services import get_user_by_email
+    from lms.courses.models import Lesson
+    from lms.progress.models import Enrollment, LessonProgress
+
+    with app.app_context():
+        user = get_user_by_email(email)
+        enrollment = db.session.scalars(
+            sa.select(Enrollment).where(
+                Enrollment.user_id == user.id, Enrollment.course_slug == course
+            )
+        ).one()
+        done = sa.select(LessonProgress.lesson_id).where(
+            LessonProgress.enrollment_id == enrollment.id,
+            LessonProgress.completed_at.is_not(None),
+        )
+        slug = db.session.scalar(
+            sa.select(Lesson.slug)
+            .where(
+                Lesson.version_id == enrollment.version_id,
+                (Lesson.kind == "quiz") if quiz else (Lesson.kind != "quiz"),
+                Lesson.id.not_in(done),
+            )
+            .order_by(Lesson.position)
+            .limit(1)
+        )
+        return enrollment.id, slug
