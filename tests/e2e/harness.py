@@ -176,7 +176,21 @@ def describe(violations: list[dict]) -> str:
     )
 
 
+DUPLICATE_IDS = """() => {
+  const seen = new Set(), twice = new Set();
+  // Hidden inputs (each form's csrf_token) are in no label's or aria attribute's way.
+  for (const e of document.querySelectorAll("[id]:not([type=hidden])")) {
+    (seen.has(e.id) ? twice : seen).add(e.id);
+  }
+  return [...twice];
+}"""
+
+
 def audit(page) -> None:
-    """Fails on any serious or critical axe-core violation of the page being shown."""
+    """Fails on any serious or critical axe-core violation of the page being shown, and on an
+    id used twice (axe no longer checks it: a label or aria-describedby then names the wrong
+    element)."""
     violations = axe_violations(page)
     assert not violations, f"axe-core on {page.url}:\n{describe(violations)}"
+    duplicates = page.evaluate(DUPLICATE_IDS)
+    assert not duplicates, f"ids used more than once on {page.url}: {duplicates}"

@@ -178,7 +178,7 @@ def test_a_stale_csrf_token_gets_a_page_to_retry(page, server):
         """() => document.querySelectorAll("input[name=csrf_token]")
                    .forEach(i => { i.value = "stale-" + i.value.slice(6); })"""
     )
-    page.get_by_label("Name").fill("Ana Overnight")
+    page.get_by_label("Your name").fill("Ana Overnight")
     with page.expect_response(lambda r: r.request.method == "POST") as answered:
         page.get_by_role("button", name="Save name").click()
     page.wait_for_load_state()

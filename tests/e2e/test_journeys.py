@@ -79,6 +79,7 @@ def test_learner_from_invitation_email_to_a_verified_certificate(
                 wrong_answer_seen = True
             answer_quiz(page, right=True)
             assert page.get_by_text("Passed").first.is_visible()
+            audit(page)
         else:
             page.get_by_role("button", name="Mark as complete").click()
             page.wait_for_load_state()

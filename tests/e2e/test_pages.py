@@ -94,3 +94,8 @@ def test_the_audit_fails_on_a_serious_violation(page, server):
     assert {"image-alt", "label"} <= {v["id"] for v in violations}
     with pytest.raises(AssertionError, match="image-alt"):
         audit(page)
+    page.goto(f"{server.url}/verify")
+    page.evaluate("""() => document.querySelector("main").insertAdjacentHTML("beforeend",
+                         '<p id="twice">a</p><p id="twice">b</p>')""")
+    with pytest.raises(AssertionError, match="twice"):
+        audit(page)
