@@ -204,7 +204,9 @@ def test_platform_admin_imports_publishes_a_course_and_revokes_a_certificate(
     revocation come with i13-ux; adjust the selectors to them after the merge)."""
     log_in(page, server.url, "admin@example.org")
     page.goto(f"{server.url}/courses")
-    page.get_by_role("link", name=re.compile("import", re.I)).first.click()
+    import_link = page.get_by_role("link", name=re.compile("import", re.I))
+    assert import_link.count(), "no link to import a course"  # fail now, not after a timeout
+    import_link.first.click()
     page.wait_for_load_state()
     audit(page)
     archive = zip_folder(make_course(tmp_path, slug="imported-in-browser"))
