@@ -35,7 +35,7 @@ serve: install
 	$(BIN)/gunicorn --workers 5 --bind $(HOST):$(PORT) 'wsgi:app'
 
 install: $(VENV)/.installed-run
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev tests/e2e/node_modules/.installed
 
 $(VENV)/bin/python:
 	./scripts/install-system-deps.sh run
@@ -53,6 +53,12 @@ $(VENV)/.installed-dev: $(VENV)/bin/python pyproject.toml requirements/dev.txt
 	$(BIN)/pip install -q --require-hashes -r requirements/dev.txt
 	$(BIN)/pip install -q --no-deps -e .
 	touch $@ $(VENV)/.installed-run
+
+# axe-core for the browser tests, exactly as tests/e2e/package-lock.json pins it.
+tests/e2e/node_modules/.installed: tests/e2e/package.json tests/e2e/package-lock.json
+	./scripts/install-system-deps.sh test
+	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 # Refresh the lock files from pyproject.toml (newest versions its ranges allow), with hashes.
 # Commit the result; `make install-dev` then installs exactly that.

@@ -3,7 +3,8 @@
 #   run   -> python3-venv (only if `python3 -m venv` does not work), and what certificate PDFs
 #            need: Pango, HarfBuzz's subsetter and the fonts (DejaVu, Noto, Noto CJK)
 #   test  -> the above, plus the PostgreSQL and Redis servers the test suite starts itself,
-#            and the tools the certificate tests read PDFs with (poppler-utils, zbar-tools)
+#            the tools the certificate tests read PDFs with (poppler-utils, zbar-tools), and
+#            Chromium and npm for the browser tests (tests/e2e)
 # Uses apt-get as root, or through sudo when available; does nothing when all is present.
 set -euo pipefail
 what=${1:-test}
@@ -37,6 +38,9 @@ if [ "$what" = "test" ] && ! command -v redis-server >/dev/null; then
 fi
 if [ "$what" = "test" ] && ! command -v chromium >/dev/null; then
     need+=(chromium)  # the browser tests drive Debian's Chromium through Playwright
+fi
+if [ "$what" = "test" ] && ! command -v npm >/dev/null; then
+    need+=(npm)  # installs axe-core (tests/e2e/package-lock.json), which the browser tests inject
 fi
 if [ "$what" = "test" ] && [ "$(id -u)" = "0" ] && ! command -v runuser >/dev/null; then
     need+=(util-linux)

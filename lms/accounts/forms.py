@@ -46,8 +46,10 @@ class PasswordChangeForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
+    # The account page also holds ProfileForm's "name": an id of its own for the label to name.
     name = StringField(
         "Token name",
+        id="token-name",
         validators=[Line(), Length(max=100)],
         description="What the token is for, e.g. 'reporting script'.",
     )

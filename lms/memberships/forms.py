@@ -101,8 +101,10 @@ class InviteForm(FlaskForm):
 
 
 class CsvForm(FlaskForm):
+    # Both file fields share the dashboard page: ids of their own, so each label names its input.
     file = FileField(
         "CSV file",
+        id="csv-file",
         validators=[FileRequired()],
         description="Columns: email,name,role,courses (only email is required). "
         "UTF-8; comma or semicolon separated; courses separated by spaces or |.",
@@ -113,6 +115,7 @@ class CsvForm(FlaskForm):
 class LogoForm(FlaskForm):
     file = FileField(
         "Logo (PNG or JPEG)",
+        id="logo-file",
         validators=[FileRequired()],
         description="At most 1 MB and 4096 × 4096 pixels; stored as a PNG that fits 600 × 600 "
         "pixels, without metadata. Certificates rendered from now on show it.",
