@@ -10,8 +10,6 @@ from tests.e2e.harness import DEMO_PASSWORD, audit, log_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-NEEDS_UX = pytest.mark.xfail(strict=True, reason="needs i13-ux")
-
 FOCUSED = """() => {
   const e = document.activeElement;
   const style = getComputedStyle(e);
@@ -139,11 +137,6 @@ def test_a_double_click_on_mark_as_complete_records_once(page, server):
     assert page.get_by_text("Completed on").count() or "/learn/" in page.url
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs i13-ux: the second click sends a second attempt (the submit button is not "
-    "disabled on submit, and attempts are not idempotent)",
-)
 def test_a_double_click_on_submit_answers_records_one_attempt(page, server):
     course = "open-source-foundations"
     enrollment_id = _open_lesson(page, server, "learner@example.org", course, quiz=True)
@@ -170,7 +163,6 @@ def test_an_expired_session_goes_to_login_and_back(page, server):
     assert page.url == f"{server.url}/certificates"
 
 
-@NEEDS_UX
 def test_a_stale_csrf_token_gets_a_page_to_retry(page, server):
     log_in(page, server.url, "ana.research@example.org")
     page.goto(f"{server.url}/account")

@@ -9,15 +9,12 @@ from tests.e2e.harness import ROLES, audit, log_in
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
-NEEDS_UX = pytest.mark.xfail(strict=True, reason="needs i13-ux")
-
-
 @pytest.mark.parametrize(
     "role",
     [
         # The learner's header offers "Organizations", which answers 403 (a header showing only
         # what the person may use comes with the role navigation of i13-ux).
-        pytest.param("learner", marks=NEEDS_UX),
+        "learner",
         "ospo-admin",
         "sponsor-admin",
         "platform-admin",
