@@ -147,7 +147,7 @@ class Web:
             f"http://127.0.0.1:{self.port}{path}", data=body, headers=headers or {}, method=method
         )
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)
+            with urllib.request.urlopen(request, timeout=90) as response:  # noqa: S310 (loopback)
                 status, raw, kind = response.status, response.read(), response.headers
         except urllib.error.HTTPError as error:
             status, raw, kind = error.code, error.read(), error.headers
@@ -155,6 +155,20 @@ class Web:
         if kind.get("Content-Type", "").startswith("application/json"):
             return status, json.loads(text)
         return status, text
+
+    def session_cookie(self, slug: str) -> str:
+        """Log in through the API as ``seed_organization``'s admin; the session cookie."""
+        body = json.dumps(
+            {"email": f"admin@{slug}.example", "password": "correct horse battery staple 2026"}
+        ).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/api/v1/auth/login",
+            data=body,
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=90) as response:  # noqa: S310 (loopback)
+            return response.headers["Set-Cookie"].split(";", 1)[0]
 
     def import_csv(self, token: str, slug: str, addresses: list[str]):
         rows = "email,name\n" + "".join(f"{e},Researcher\n" for e in addresses)
@@ -321,9 +335,14 @@ def test_a_webhook_while_the_database_is_down_is_503_and_the_redelivery_applies_
     body, headers = signed(evt, secret=WEBHOOK_SECRET)
     count = "SELECT count(*) FROM stripe_events WHERE event_id = :id"
     before = scalar(web.url, "SELECT count(*) FROM stripe_events")
+    seed_organization(web.url, "hook-down", 1)
+    cookie = web.session_cookie("hook-down")
     cluster.stop()
     try:
         assert_clean_503(*web.request("POST", "/stripe/webhook", body.encode(), headers))
+        # A signed-in person's page during the outage: a 503 page, not a bare 500.
+        status, page = web.request("GET", "/account", headers={"Cookie": cookie})
+        assert status == 503 and "database is not available" in page, (status, page[:300])
     finally:
         cluster.start()
     assert scalar(web.url, count, id=evt["id"]) == 0

@@ -14,6 +14,7 @@ from http import HTTPStatus
 
 from flask import Flask, g, render_template, request
 from flask_limiter.errors import RateLimitExceeded
+from markupsafe import escape
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -110,6 +111,12 @@ def wants_json() -> bool:
     return path.startswith("/api/") or path == "/api" or path.startswith("/stripe/")
 
 
+PLAIN_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{code} {status}</title>'
+    "</head><body><h1>{status}</h1><p>{message}</p></body></html>"
+)
+
+
 def _rollback() -> None:
     """End the request's transaction. When the database just went away the rollback may fail
     too; the error being answered already says so, and the pool drops the dead connection."""
@@ -131,7 +138,13 @@ def error_response(code: int, message: str | None = None, errors=None, headers=N
             body["errors"] = errors
         return body, code, headers or {}
     g.error_message = message
-    html = render_template("error.html", code=code, status=status.phrase, message=message)
+    try:
+        html = render_template("error.html", code=code, status=status.phrase, message=message)
+    except DBAPIError:
+        # The layout asks the database who is logged in; with the database down that fails
+        # again, and the page would become a bare 500. Answer a plain page instead.
+        _rollback()
+        html = PLAIN_PAGE.format(code=code, status=status.phrase, message=escape(message))
     return html, code, headers or {}
 
 
