@@ -15,7 +15,7 @@ from http import HTTPStatus
 from flask import Flask, g, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from markupsafe import escape
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from lms.core.extensions import db
@@ -122,9 +122,14 @@ def _rollback() -> None:
     too; the error being answered already says so, and the pool drops the dead connection."""
     try:
         db.session.rollback()
-    except DBAPIError:
-        log.warning("rollback failed after an error; the connection is discarded")
-        db.session.close()
+    except SQLAlchemyError:
+        # A lost connection, or an error raised from within a commit (the session cannot
+        # roll back a transaction that committed): drop the session's state.
+        log.warning("rollback failed after an error; the session is closed instead")
+        try:
+            db.session.close()
+        except SQLAlchemyError:
+            db.session.remove()
 
 
 def error_response(code: int, message: str | None = None, errors=None, headers=None):
