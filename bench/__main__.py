@@ -1,7 +1,7 @@
 """``python -m bench`` (or ``make bench``): every benchmark scenario, ours next to its floor, in
 one run and one table. How to read it: bench/table.py and docs/performance.md.
 
-    .venv/bin/python -m bench                 # everything, full size (about 15 minutes)
+    .venv/bin/python -m bench                 # everything, full size (15 to 35 minutes)
     .venv/bin/python -m bench --quick         # smaller data and shorter runs (a few minutes)
     .venv/bin/python -m bench --only csv,import --db sqlite
 
