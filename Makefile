@@ -6,7 +6,7 @@ FLASK   = $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install install-dev lint format serve clean lock audit
+.PHONY: run test install install-dev lint format serve clean lock audit bench bench-quick load
 
 run: install
 	$(FLASK) db upgrade
@@ -28,6 +28,17 @@ audit: install-dev
 format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Every benchmark scenario next to its floor, one table (docs/performance.md). BENCH_ARGS=--quick
+# for a shorter run; `make load` is the mixed-traffic run (bench/load.py).
+bench: install-dev
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-quick: install-dev
+	$(BIN)/python -m bench --quick $(BENCH_ARGS)
+
+load: install-dev
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 # Production-style serving (see README: set LMS_ENV=production and the required variables).
 serve: install

@@ -28,7 +28,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.pgserver import postgresql
-from bench.progress_bench import BIN, ROOT, free_port, serve
+from bench.progress_bench import BIN, ROOT, free_port, serve, wrk
+from bench.table import Row, own_peak_mb, peak_of_tree_mb, reset_own_peak
 
 WRK_SCRIPT = """
 codes = {%s}
@@ -97,6 +98,7 @@ def render_vs_floor(runs: int) -> dict:
     ratios = [a / b for a, b in zip(mine, base, strict=True)]
     return {
         "ours_ms": statistics.median(mine),
+        "ours_p99_ms": sorted(mine)[max(0, round(0.99 * len(mine)) - 1)],
         "floor_ms": statistics.median(base),
         "ratio": statistics.median(ratios),
         "size_kb": len(renderer.render(data, CREDENTIAL)) / 1024,
@@ -214,19 +216,19 @@ def bulk_render(url: str, workers: int) -> tuple[float, float]:
     return wall, cpu
 
 
-def wrk_rps(port: int, path_prefix: str, codes: list[str], seconds: int, workdir: Path) -> float:
+def wrk_run(port: int, path_prefix: str, codes: list[str], seconds: int, workdir: Path) -> dict:
+    """wrk's req/s, p50 and p99 (ms); an error answer makes the run invalid."""
     script = workdir / f"verify-{port}.lua"
     quoted = ", ".join(f'"{c}"' for c in codes)
     script.write_text(WRK_SCRIPT % (quoted, path_prefix))
-    out = subprocess.run(
-        ["wrk", "-t2", "-c8", f"-d{seconds}s", "-s", str(script), f"http://127.0.0.1:{port}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    if "Non-2xx" in out:
-        raise RuntimeError(f"errors under load:\n{out}")
-    return float(out.split("Requests/sec:")[1].split()[0])
+    result = wrk(port, script, seconds)
+    if result["errors"]:
+        raise RuntimeError(f"{result['errors']} errors under load on port {port}")
+    return result
+
+
+def wrk_rps(port: int, path_prefix: str, codes: list[str], seconds: int, workdir: Path) -> float:
+    return wrk_run(port, path_prefix, codes, seconds, workdir)["rps"]
 
 
 def verification_vs_floor(url: str, codes: list[str], seconds: int, workdir: Path) -> dict:
@@ -252,13 +254,73 @@ def verification_vs_floor(url: str, codes: list[str], seconds: int, workdir: Pat
         runs = {"lms": [], "floor": []}
         for _ in range(3):
             for name in ports:
-                runs[name].append(wrk_rps(ports[name], prefixes[name], shown, seconds, workdir))
+                runs[name].append(wrk_run(ports[name], prefixes[name], shown, seconds, workdir))
+        peak = peak_of_tree_mb(servers[0].pid)
     finally:
         for server in servers:
             server.terminate()
             server.wait()
-    lms, floor = statistics.median(runs["lms"]), statistics.median(runs["floor"])
-    return {"lms_rps": lms, "floor_rps": floor, "ratio": lms / floor}
+    lms = statistics.median(run["rps"] for run in runs["lms"])
+    floor = statistics.median(run["rps"] for run in runs["floor"])
+    return {
+        "lms_rps": lms,
+        "floor_rps": floor,
+        "ratio": lms / floor,
+        "p50": statistics.median(run["p50"] for run in runs["lms"]),
+        "p99": statistics.median(run["p99"] for run in runs["lms"]),
+        "peak_mb": peak,
+    }
+
+
+def run(runs: int = 40, renders: int = 1000, count: int = 1000, seconds: int = 10, report=None):
+    """Every measurement, as a dict; ``report(text)`` is told each result as it comes."""
+    report = report or (lambda text: None)
+    reset_own_peak()
+    result = {"runs": runs, "renders": renders, "count": count, "seconds": seconds}
+    result["render"] = render = render_vs_floor(runs)
+    report(
+        f"render, CPU per certificate (warm, median of {runs}): ours "
+        f"{render['ours_ms']:.1f} ms, floor {render['floor_ms']:.1f} ms, ratio "
+        f"{render['ratio']:.2f} x; PDF {render['size_kb']:.1f} KB"
+    )
+    result["points"] = points = memory_over(renders)
+    result["render_peak_mb"] = own_peak_mb()
+    report(
+        "renderer RSS over renders: "
+        + ", ".join(f"{n}: {mb:.1f} MB" for n, mb in points)
+        + f" (change {points[-1][1] - points[0][1]:+.1f} MB)"
+    )
+    with tempfile.TemporaryDirectory() as tmp, postgresql("lms_cert_bench") as url:
+        workdir = Path(tmp)
+        codes = seed(url, count, workdir)
+        result["bulk_seconds"], cpu = bulk_render(url, 2)
+        report(
+            f"flask lms certificates render --all --workers 2: {count} certificates in "
+            f"{result['bulk_seconds']:.1f} s wall, {cpu:.1f} s CPU ({cpu / count * 1000:.0f} ms "
+            "CPU each, start-up included)"
+        )
+        result["verify"] = verify = verification_vs_floor(url, codes, seconds, workdir)
+        report(
+            f"GET /api/v1/verify/{{code}} (PostgreSQL, gunicorn, wrk -t2 -c8 -d{seconds}s, "
+            f"median of 3): lms {verify['lms_rps']:.0f} req/s, floor {verify['floor_rps']:.0f} "
+            f"req/s, ratio {verify['ratio']:.2f}"
+        )
+    return result
+
+
+def table_rows(r: dict) -> list[Row]:
+    """The rows of ``python -m bench``."""
+    render, verify = r["render"], r["verify"]
+    return [
+        Row("certificate render, CPU per PDF", "-", render["ours_ms"], render["floor_ms"], "ms",
+            goal="<= 1.2", p50=render["ours_ms"], p99=render["ours_p99_ms"],
+            peak_mb=r["render_peak_mb"]),
+        Row(f"certificates render --all, {r['count']:,}", "postgresql", r["bulk_seconds"],
+            60.0 * r["count"] / 1000, "s", goal="<= 1", floor_kind="target"),
+        Row("GET /api/v1/verify/{code}", "postgresql", verify["lms_rps"], verify["floor_rps"],
+            "req/s", goal=">= 0.8", p50=verify["p50"], p99=verify["p99"],
+            peak_mb=verify["peak_mb"]),
+    ]  # fmt: skip
 
 
 def main() -> None:
@@ -268,38 +330,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1000, help="certificates for the bulk run")
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per run")
     args = parser.parse_args()
-
-    render = render_vs_floor(args.runs)
-    print(
-        f"render, CPU per certificate (warm, median of {args.runs}): ours "
-        f"{render['ours_ms']:.1f} ms, floor {render['floor_ms']:.1f} ms, ratio "
-        f"{render['ratio']:.2f} x; PDF {render['size_kb']:.1f} KB",
-        flush=True,
-    )
-    points = memory_over(args.renders)
-    print(
-        "renderer RSS over renders: "
-        + ", ".join(f"{n}: {mb:.1f} MB" for n, mb in points)
-        + f" (change {points[-1][1] - points[0][1]:+.1f} MB)",
-        flush=True,
-    )
-    with tempfile.TemporaryDirectory() as tmp, postgresql("lms_cert_bench") as url:
-        workdir = Path(tmp)
-        codes = seed(url, args.count, workdir)
-        seconds, cpu = bulk_render(url, 2)
-        print(
-            f"flask lms certificates render --all --workers 2: {args.count} certificates in "
-            f"{seconds:.1f} s wall, {cpu:.1f} s CPU ({cpu / args.count * 1000:.0f} ms CPU each, "
-            "start-up included)",
-            flush=True,
-        )
-        verify = verification_vs_floor(url, codes, args.seconds, workdir)
-        print(
-            f"GET /api/v1/verify/{{code}} (PostgreSQL, gunicorn, wrk -t2 -c8 -d{args.seconds}s, "
-            f"median of 3): lms {verify['lms_rps']:.0f} req/s, floor {verify['floor_rps']:.0f} "
-            f"req/s, ratio {verify['ratio']:.2f}",
-            flush=True,
-        )
+    run(args.runs, args.renders, args.count, args.seconds, report=lambda t: print(t, flush=True))
 
 
 if __name__ == "__main__":

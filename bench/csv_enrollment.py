@@ -15,6 +15,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from bench.table import Row, own_peak_mb, reset_own_peak
+
 
 def build_csv(rows: int) -> bytes:
     lines = ["email,name,role,courses"]
@@ -63,6 +65,7 @@ def measure(database_url: str, rows: int, workdir: Path) -> dict:
     headers = {"Authorization": f"Bearer {token}"}
     data = build_csv(rows)
     timings = {}
+    reset_own_peak()
     for label, query in (("preview", "?dry_run=true"), ("apply", "")):
         start = time.perf_counter()
         response = client.post(
@@ -74,10 +77,38 @@ def measure(database_url: str, rows: int, workdir: Path) -> dict:
         timings[label] = time.perf_counter() - start
         assert response.status_code == 200, response.get_data(as_text=True)[:300]
         assert response.json["created"] == rows, response.json["rejected"]
+    timings["peak_mb"] = own_peak_mb()
     timings["mails"] = len(list((workdir / "mail").glob("*.eml")))
     with app.app_context():
         db.engine.dispose()
     return timings
+
+
+def run(databases: str = "both", rows: int = 10_000) -> list[tuple[str, dict]]:
+    """(database, timings) for each database."""
+    results = []
+    if databases in ("postgresql", "both"):
+        from bench.pgserver import postgresql
+
+        with tempfile.TemporaryDirectory() as tmp, postgresql() as url:
+            results.append(("postgresql", measure(url, rows, Path(tmp))))
+    if databases in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{tmp}/bench.sqlite3"
+            results.append(("sqlite", measure(url, rows, Path(tmp))))
+    return results
+
+
+def table_rows(results: list[tuple[str, dict]], rows: int) -> list[Row]:
+    """The rows of ``python -m bench``: the issue's targets are the floors (time budgets)."""
+    table = []
+    for name, t in results:
+        for label, key, target in (("preview", "preview", 5.0), ("apply", "apply", 15.0)):
+            table.append(
+                Row(f"CSV enrollment {rows:,} rows: {label}", name, t[key], target, "s",
+                    goal="<= 1", floor_kind="target", peak_mb=t["peak_mb"])
+            )  # fmt: skip
+    return table
 
 
 def main() -> None:
@@ -85,16 +116,7 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--rows", type=int, default=10_000)
     args = parser.parse_args()
-    results = []
-    if args.db in ("postgresql", "both"):
-        from bench.pgserver import postgresql
-
-        with tempfile.TemporaryDirectory() as tmp, postgresql() as url:
-            results.append(("postgresql", measure(url, args.rows, Path(tmp))))
-    if args.db in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as tmp:
-            url = f"sqlite:///{tmp}/bench.sqlite3"
-            results.append(("sqlite", measure(url, args.rows, Path(tmp))))
+    results = run(args.db, args.rows)
     print(f"{args.rows} rows")
     head = ("database", "preview (s)", "target", "apply (s)", "target", "mails")
     print("{:<12} {:>12} {:>7} {:>10} {:>7} {:>7}".format(*head))

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from bench.csv_enrollment import build_csv
+from bench.table import Row, own_peak_mb, peak_of_tree_mb, reset_own_peak
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -71,10 +72,7 @@ def apply(app, token: str, data: bytes) -> float:
     return elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=10_000)
-    args = parser.parse_args()
+def run(rows: int = 10_000) -> dict:
     import flask_migrate
 
     from bench.pgserver import postgresql
@@ -95,15 +93,17 @@ def main() -> None:
         base = {
             "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "bench",
-            "INVITATION_CSV_MAX_ROWS": args.rows,
+            "INVITATION_CSV_MAX_ROWS": rows,
             "PASSWORD_HASH_METHOD": "pbkdf2",
         }
         inline = create_app({**base, "MAIL_DIR": str(tmp / "mail")})
         with inline.app_context():
             flask_migrate.upgrade()
-        token = seed(inline, args.rows)
-        data = build_csv(args.rows)
+        token = seed(inline, rows)
+        data = build_csv(rows)
+        reset_own_peak()
         inline_seconds = apply(inline, token, data)
+        inline_peak = own_peak_mb()
         inline_mails = len(list((tmp / "mail").glob("*.eml")))
         with inline.app_context():
             db.engine.dispose()
@@ -113,7 +113,9 @@ def main() -> None:
              "MAIL_SMTP_HOST": "127.0.0.1", "MAIL_SMTP_PORT": sink.port}
         )  # fmt: skip
         second = data.replace(b"researcher", b"second")
+        reset_own_peak()
         queued_seconds = apply(queued, token, second)
+        queued_peak = own_peak_mb()
         with queued.app_context():
             db.engine.dispose()
         env = {
@@ -133,15 +135,52 @@ def main() -> None:
             cwd=ROOT, env=env,
         )  # fmt: skip
         try:
-            delivered = sink.wait_for(args.rows, timeout=300)
+            delivered = sink.wait_for(rows, timeout=300)
             delivery_seconds = time.perf_counter() - start
+            worker_peak = peak_of_tree_mb(worker.pid)
         finally:
             worker.terminate()
             worker.wait(timeout=30)
             sink.stop()
             redis.terminate()
 
-    print(f"{args.rows} rows, PostgreSQL, 2 cores shared by PostgreSQL, Redis, the app and workers")
+    return {
+        "rows": rows,
+        "inline_seconds": inline_seconds,
+        "inline_peak": inline_peak,
+        "inline_mails": inline_mails,
+        "queued_seconds": queued_seconds,
+        "queued_peak": queued_peak,
+        "delivered": delivered,
+        "delivery_seconds": delivery_seconds,
+        "worker_peak": worker_peak,
+    }
+
+
+def table_rows(r: dict) -> list[Row]:
+    """The rows of ``python -m bench``. The floor of the answer with a broker is the answer
+    without one (the path before the outbox); the delivery's floor is its target."""
+    n = f"{r['rows']:,}"
+    return [
+        Row(f"outbox CSV {n}: answer, broker", "postgresql", r["queued_seconds"],
+            r["inline_seconds"], "s", goal="<= 1", peak_mb=r["queued_peak"]),
+        Row(f"outbox CSV {n}: answer, target", "postgresql", r["queued_seconds"], 3.0, "s",
+            goal="<= 1", floor_kind="target", peak_mb=r["queued_peak"]),
+        Row(f"outbox: {n} mails by 2 workers", "postgresql", r["delivery_seconds"], 60.0, "s",
+            goal="<= 1", floor_kind="target", peak_mb=r["worker_peak"]),
+    ]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=10_000)
+    args = parser.parse_args()
+    r = run(args.rows)
+    rows = r["rows"]
+    inline_seconds, queued_seconds = r["inline_seconds"], r["queued_seconds"]
+    delivered, delivery_seconds = r["delivered"], r["delivery_seconds"]
+    inline_mails = r["inline_mails"]
+    print(f"{rows} rows, PostgreSQL, 2 cores shared by PostgreSQL, Redis, the app and workers")
     print(f"{'path':<52} {'answer (s)':>10} {'target':>7}")
     print(f"{'no broker: drained in the web process (file backend)':<52} {inline_seconds:>10.2f}")
     print(f"{'broker: the answer only enqueues':<52} {queued_seconds:>10.2f} {'< 3':>7}")

@@ -433,23 +433,20 @@ def export_memory(url: str, info: dict) -> tuple[int, int]:
     return peaks[0], peaks[1]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--learners", type=int, default=10_000)
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--rounds", type=int, default=3, help="alternating runs per app")
-    parser.add_argument("--token-users", type=int, default=300)
-    args = parser.parse_args()
+def run(learners: int = 10_000, seconds: int = 5, rounds: int = 3, token_users: int = 300):
+    """Every measurement, as a dict (``report`` prints it as this bench always has)."""
     from bench.pgserver import postgresql
+    from bench.table import peak_of_tree_mb
 
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp, postgresql("lms_progress_bench") as url:
         workdir = Path(tmp)
         started = time.perf_counter()
-        info = build(url, args.learners, args.token_users, workdir)
+        info = build(url, learners, token_users, workdir)
         print(
-            f"data: {args.learners} learners, {info['enrollments']} enrollments, "
-            f"{info['progress_rows']} progress rows ({time.perf_counter() - started:.0f} s)"
+            f"data: {learners} learners, {info['enrollments']} enrollments, "
+            f"{info['progress_rows']} progress rows ({time.perf_counter() - started:.0f} s)",
+            flush=True,
         )
         env = {
             **os.environ,
@@ -481,9 +478,9 @@ def main() -> None:
                 # Alternate the two apps and keep the median, so that drift on a shared
                 # two-core machine (autovacuum, checkpoints) does not favour either.
                 runs = {"floor": [], "lms": []}
-                for _ in range(args.rounds):
+                for _ in range(rounds):
                     for name in ("floor", "lms"):
-                        runs[name].append(wrk(ports[name], scripts[name], args.seconds))
+                        runs[name].append(wrk(ports[name], scripts[name], seconds))
                 measured = {
                     name: {
                         key: statistics.median(run[key] for run in values)
@@ -495,15 +492,33 @@ def main() -> None:
                 results.append((scenario, measured))
             median_summary = summary_median(ports["lms"], info)
             export_seconds, export_rows = csv_export(ports["lms"], info)
+            lms_peak = peak_of_tree_mb(servers[0].pid)
         finally:
             for server in servers:
                 server.terminate()
                 server.wait(timeout=30)
         half_peak, full_peak = export_memory(url, info)
+    return {
+        "learners": learners,
+        "seconds": seconds,
+        "rounds": rounds,
+        "results": results,
+        "summary_ms": median_summary,
+        "export_seconds": export_seconds,
+        "export_rows": export_rows,
+        "half_peak_kib": half_peak,
+        "full_peak_kib": full_peak,
+        "lms_peak_mb": lms_peak,
+    }
 
+
+def report(r: dict) -> None:
+    results, median_summary = r["results"], r["summary_ms"]
+    export_seconds, export_rows = r["export_seconds"], r["export_rows"]
+    half_peak, full_peak = r["half_peak_kib"], r["full_peak_kib"]
     print(
-        f"gunicorn: {WORKERS} sync workers each; wrk -t2 -c8 -d{args.seconds}s, median of "
-        f"{args.rounds} alternating runs; {os.cpu_count()} cores shared by PostgreSQL, the app "
+        f"gunicorn: {WORKERS} sync workers each; wrk -t2 -c8 -d{r['seconds']}s, median of "
+        f"{r['rounds']} alternating runs; {os.cpu_count()} cores shared by PostgreSQL, the app "
         "and wrk"
     )
     head = ("scenario", "app", "req/s", "p50 ms", "p99 ms", "non-2xx", "lms/floor", "target")
@@ -536,6 +551,42 @@ def main() -> None:
         f"CSV export: {export_rows} rows in {export_seconds:.2f} s (target < 3 s); "
         f"peak Python memory {half_peak} KiB for half the rows, {full_peak} KiB for all"
     )
+
+
+def table_rows(r: dict) -> list:
+    """The rows of ``python -m bench``: each wrk scenario against the floor app, then the
+    summary and the export against their targets."""
+    from bench.table import Row
+
+    rows = []
+    for scenario, measured in r["results"]:
+        lms, floor = measured["lms"], measured["floor"]
+        if lms["errors"] or floor["errors"]:
+            scenario += " (ERRORS)"
+        rows.append(
+            Row(f"progress: {scenario}", "postgresql", lms["rps"], floor["rps"], "req/s",
+                goal=">= 0.8", p50=lms["p50"], p99=lms["p99"], peak_mb=r["lms_peak_mb"])
+        )  # fmt: skip
+    rows.append(
+        Row("progress: organization summary", "postgresql", r["summary_ms"], 30.0, "ms",
+            goal="<= 1", floor_kind="target", p50=r["summary_ms"], peak_mb=r["lms_peak_mb"])
+    )  # fmt: skip
+    rows.append(
+        Row(f"progress: CSV export {r['export_rows']:,} rows", "postgresql",
+            r["export_seconds"], 3.0, "s", goal="<= 1", floor_kind="target",
+            peak_mb=r["lms_peak_mb"])
+    )  # fmt: skip
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--learners", type=int, default=10_000)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating runs per app")
+    parser.add_argument("--token-users", type=int, default=300)
+    args = parser.parse_args()
+    report(run(args.learners, args.seconds, args.rounds, args.token_users))
 
 
 if __name__ == "__main__":

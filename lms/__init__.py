@@ -120,6 +120,13 @@ def finalize_config(app: Flask) -> None:
             config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"
         if not config.get("BASE_URL"):
             config["BASE_URL"] = "http://127.0.0.1:5000"
+    # A pooled connection is tested (a cheap round trip) before a request uses it, so that
+    # after a database restart or failover the first request gets a fresh connection instead
+    # of failing on a dead one.
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "pool_pre_ping": True,
+        **config["SQLALCHEMY_ENGINE_OPTIONS"],
+    }
     if not config.get("MAIL_DIR"):
         config["MAIL_DIR"] = str(Path(app.instance_path) / "mail")
     for key in ("OUTBOX_RETRY_BASE", "OUTBOX_LEASE"):

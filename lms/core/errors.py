@@ -9,12 +9,14 @@ turns them, and every HTTP error Flask or an extension raises, into either the J
 that shows the message and the request id elsewhere.
 """
 
+import errno
 import logging
 from http import HTTPStatus
 
 from flask import Flask, g, render_template, request
 from flask_limiter.errors import RateLimitExceeded
-from sqlalchemy.exc import IntegrityError, OperationalError
+from markupsafe import escape
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from lms.core.extensions import db
@@ -93,7 +95,17 @@ FRIENDLY_MESSAGES = {
     422: "Some of the input is not valid.",
     429: "Too many attempts. Wait a minute and try again.",
     500: "Something went wrong on our side. It has been logged.",
+    503: "The service is not available right now. Try again shortly.",
 }
+
+# Seconds a client is told to wait (Retry-After) after a 503 for a database or storage outage.
+RETRY_AFTER_SECONDS = 5
+
+# A write to the disk (instance/: issuer keys, mail files, course imports) failed because the
+# disk refuses it: read-only, no permission, full, over quota or over the file-size limit.
+STORAGE_ERRNOS = frozenset(
+    {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+)
 
 
 # The heading of each error page, in the product's words (the message says the rest).
@@ -124,12 +136,34 @@ def wants_json() -> bool:
     return path.startswith("/api/") or path == "/api" or path.startswith("/stripe/")
 
 
+PLAIN_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{code} {status}</title>'
+    "</head><body><h1>{status}</h1><p>{message}</p><p>Quote this reference: {request_id}</p>"
+    "</body></html>"
+)
+
+
+def _rollback() -> None:
+    """End the request's transaction. When the database just went away the rollback may fail
+    too; the error being answered already says so, and the pool drops the dead connection."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        # A lost connection, or an error raised from within a commit (the session cannot
+        # roll back a transaction that committed): drop the session's state.
+        log.warning("rollback failed after an error; the session is closed instead")
+        try:
+            db.session.close()
+        except SQLAlchemyError:
+            db.session.remove()
+
+
 def error_response(
     code: int, message: str | None = None, errors=None, headers=None, *, title: str | None = None
 ):
     """Render one error in the shape the client expects: JSON for the API, else a page in the
     product's words with a way back (the page the person came from, when it is ours)."""
-    db.session.rollback()
+    _rollback()
     status = HTTPStatus(code)
     message = message or FRIENDLY_MESSAGES.get(code, status.phrase)
     if wants_json():
@@ -139,15 +173,26 @@ def error_response(
         body["request_id"] = current_request_id()
         return body, code, headers or {}
     g.error_message = message
-    html = render_template(
-        "error.html",
-        code=code,
-        status=status.phrase,
-        title=title or PAGE_TITLES.get(code, status.phrase),
-        message=message,
-        back=same_origin_referrer(),
-        request_id=current_request_id(),
-    )
+    try:
+        html = render_template(
+            "error.html",
+            code=code,
+            status=status.phrase,
+            title=title or PAGE_TITLES.get(code, status.phrase),
+            message=message,
+            back=same_origin_referrer(),
+            request_id=current_request_id(),
+        )
+    except DBAPIError:
+        # The layout asks the database who is logged in; with the database down that fails
+        # again, and the page would become a bare 500. Answer a plain page instead.
+        _rollback()
+        html = PLAIN_PAGE.format(
+            code=code,
+            status=status.phrase,
+            message=escape(message),
+            request_id=escape(current_request_id() or "-"),
+        )
     return html, code, headers or {}
 
 
@@ -202,14 +247,58 @@ def violated_constraint(exc: IntegrityError) -> str:
     return str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
 
 
+def is_database_outage(exc: BaseException) -> bool:
+    """The database could not be reached or dropped the connection (restart, failover,
+    network), as opposed to a bad statement: OperationalError covers refused and lost
+    connections and a server shutting down; a DBAPIError that invalidated its connection is a
+    disconnect too, whatever class the driver gave it ("connection already closed")."""
+    return isinstance(exc, OperationalError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
+
+
+def database_unavailable(exc: Exception):
+    # The type and the driver's first line, not the statement (it may carry values).
+    first_line = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
+    log.error("database unavailable (503): %s: %s", type(exc).__name__, first_line[:200])
+    return error_response(
+        503,
+        "The database is not available. Try again shortly.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def handle_operational_error(exc: OperationalError):
-    log.exception("database unavailable")
-    return error_response(503, "The database is not available. Try again shortly.")
+    return database_unavailable(exc)
+
+
+def is_storage_failure(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS
+
+
+def storage_unavailable(exc: OSError):
+    log.error(
+        "storage unavailable (503): %s (errno %s %s) on %s",
+        type(exc).__name__,
+        exc.errno,
+        errno.errorcode.get(exc.errno, "?"),
+        exc.filename,
+    )
+    return error_response(
+        503,
+        "Storage is not available right now (the disk is full or read-only). "
+        "Nothing was saved; try again later.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def handle_unexpected_error(exc: Exception):
     if isinstance(exc, HTTPException):
         return handle_http_exception(exc)
+    if is_database_outage(exc):
+        return database_unavailable(exc)
+    if is_storage_failure(exc):
+        return storage_unavailable(exc)
     log.exception("unhandled error", exc_info=exc)
     return error_response(500)
 

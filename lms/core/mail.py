@@ -130,10 +130,15 @@ def _deliver_to_file(message: Message) -> None:
     # Sortable by time, unique across workers.
     name = f"{utcnow():%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:12]}.eml"
     # Written under a temporary name and renamed, so readers never see half a message.
+    # A failed write (disk full, file-size limit) removes the partial temporary file.
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(message.as_bytes())
-    os.replace(tmp, folder / name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(message.as_bytes())
+        os.replace(tmp, folder / name)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 # One SMTP connection per thread, kept open between messages: opening one costs a TCP

@@ -153,8 +153,18 @@ def _dispatch_written_rows(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint, not the commit (see _insert_new_rows)
     ids = session.info.pop(_WRITTEN_KEY, None)
-    if ids:
+    if not ids:
+        return
+    try:
         dispatch(ids)
+    except Exception as exc:
+        # The rows are committed and stay due: the sweep, the next drain or `flask lms outbox
+        # retry` does them. Raising here would turn a committed request into an error (the
+        # database dropping between the commit and the drain did: a 503, then a 500).
+        log.error(
+            "outbox: %d committed row(s) not handed on (%s); they stay due", len(ids),
+            type(exc).__name__,
+        )  # fmt: skip
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -70,6 +70,8 @@ def test_production_with_settings_starts_with_secure_cookies(production):
     assert app.config["SECRET_KEY"] == PRODUCTION_KEY
     # Error messages in the log never carry a statement's parameters (emails, hashes).
     assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["hide_parameters"] is True
+    # A connection that died with a database restart is replaced before a request uses it.
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
 
 
 @pytest.mark.parametrize("key", ["s3cret", "x", "1234567890123456789012345678901"])

@@ -1,9 +1,11 @@
 """Every error reaches the client in one shape (API) or as a page (HTML), never as a trace."""
 
+import errno
 import logging
 import re
 
 import pytest
+import sqlalchemy as sa
 from flask import Blueprint
 
 from lms.accounts.models import User
@@ -62,6 +64,23 @@ def probe_app(make_app):
         _db.session.flush()
         return {}, 201
 
+    @bp.get("/api/v1/connection-gone")
+    def connection_gone():
+        # What psycopg says about a connection the server closed (PostgreSQL restarted):
+        # not an OperationalError, but SQLAlchemy marks the connection invalidated.
+        raise sa.exc.InterfaceError(
+            "SELECT 1", {}, Exception("the connection is closed"), connection_invalidated=True
+        )
+
+    @bp.get("/connection-gone")
+    def page_connection_gone():
+        raise sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    @bp.post("/api/v1/disk/<name>")
+    def disk(name):
+        code = getattr(errno, name)
+        raise OSError(code, "refused", "/srv/lms/instance/issuer-keys/.tmp-x")
+
     probe.register_blueprint(bp)
     return probe
 
@@ -108,3 +127,34 @@ def test_oversized_body_is_413(probe_app):
 def test_error_pages_have_no_stack_trace_markers(client):
     html = client.get("/definitely/missing").get_data(as_text=True)
     assert not re.search(r"File \".*\", line \d+", html)
+
+
+@pytest.mark.allow_5xx  # the 503 is the point
+def test_a_dropped_database_connection_is_a_503_in_the_one_shape(probe_app, caplog):
+    client = probe_app.test_client()
+    with caplog.at_level(logging.ERROR, logger="lms.core.errors"):
+        response = client.get("/api/v1/connection-gone")
+    body = assert_api_error(response, 503)
+    assert body["status"] == "Service Unavailable" and "database" in body["message"]
+    assert response.headers["Retry-After"] == "5"
+    assert any("database unavailable (503)" in r.getMessage() for r in caplog.records)
+    page = client.get("/connection-gone")
+    assert page.status_code == 503 and page.mimetype == "text/html"
+    assert "database is not available" in page.get_data(as_text=True)
+
+
+@pytest.mark.allow_5xx
+@pytest.mark.parametrize("name", ["ENOSPC", "EROFS", "EACCES", "EFBIG", "EDQUOT"])
+def test_a_disk_that_refuses_a_write_is_a_503_naming_storage(probe_app, caplog, name):
+    with caplog.at_level(logging.ERROR, logger="lms.core.errors"):
+        response = probe_app.test_client().post(f"/api/v1/disk/{name}")
+    body = assert_api_error(response, 503)
+    assert "Storage is not available" in body["message"]
+    assert "/srv/lms" not in body["message"]  # the path stays in the log
+    [line] = [r.getMessage() for r in caplog.records if r.name == "lms.core.errors"]
+    assert line.startswith("storage unavailable (503)") and name in line
+
+
+@pytest.mark.allow_5xx
+def test_other_os_errors_stay_500(probe_app):
+    assert_api_error(probe_app.test_client().post("/api/v1/disk/ENOENT"), 500)

@@ -158,3 +158,35 @@ def test_a_mail_for_an_invitation_revoked_before_the_send_is_not_sent(
     assert mailbox.messages == []
     (row,) = rows(db)
     assert row.done_at is not None and row.note == "not sent: the invitation was revoked"
+
+
+def test_losing_the_database_between_the_commit_and_the_drain_keeps_the_answer(
+    app, client, ospo, mailbox, db, caplog
+):
+    """Without a broker the rows are drained right after the commit; if the database drops
+    in between (a restart), the request's data is committed: its answer stays a success and
+    the rows stay due for the sweep. (It was a 503, then a 500 from the error handler's
+    rollback of a committed session.)"""
+    _, admin = ospo
+    log_in(client, admin)
+    connection = db.engines[None]
+
+    def database_gone(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE OUTBOX"):
+            raise sa.exc.OperationalError(statement, {}, Exception("server closed the connection"))
+
+    sa.event.listen(connection, "before_cursor_execute", database_gone)
+    try:
+        with caplog.at_level(logging.ERROR, logger="lms.core.outbox"):
+            response = client.post(
+                "/api/v1/organizations/ospo/invitations", json={"email": "late@uni.example"}
+            )
+    finally:
+        sa.event.remove(connection, "before_cursor_execute", database_gone)
+    assert response.status_code == 201, response.json
+    assert "not handed on (OperationalError); they stay due" in caplog.text
+    assert mailbox.messages == []
+    assert outbox.count_due() == 1
+    with app.app_context():
+        assert outbox.drain() == 1
+    assert [m["To"] for m in mailbox.messages] == ["late@uni.example"]
