@@ -62,9 +62,9 @@ def outbox_cli(ctx):
     """Background work: pending, failed and done counts, and the last errors."""
     if ctx.invoked_subcommand is not None:
         return
-    from lms.core import outbox
+    from lms.core import outbox_admin
 
-    stats = outbox.stats()
+    stats = outbox_admin.stats()
     click.echo(
         f"pending: {stats.pending} (waiting for a retry: {stats.waiting})  "
         f"failed: {stats.failed}  done: {stats.done}"
@@ -76,15 +76,15 @@ def outbox_cli(ctx):
 @outbox_cli.command("retry")
 def outbox_retry():
     """Make failed and waiting rows due now (without a broker: do them now)."""
-    from lms.core import jobs, outbox
+    from lms.core import jobs, outbox, outbox_admin
 
-    changed = outbox.retry_now()
+    changed = outbox_admin.retry_now()
     if current_app.config.get("CELERY_BROKER_URL"):
         jobs.enqueue_drain(max(changed, 1))
         click.echo(f"{changed} row(s) due now; enqueued for the workers.")
     else:
         processed = outbox.drain()
-        stats = outbox.stats()
+        stats = outbox_admin.stats()
         click.echo(
             f"{changed} row(s) due now; processed {processed}. "
             f"pending: {stats.pending}, failed: {stats.failed}"
