@@ -1,0 +1,124 @@
+"""Fuzzing from the OpenAPI document (issue 14, item 1), with schemathesis.
+
+Every operation of the app's own ``/api/openapi.json`` is called in-process (WSGI, no network)
+as each persona of ``tests/world.py`` with its personal API token, with generated path, query
+and body values, valid and invalid. Half of the path parameters are swapped for real objects of
+organization A and sponsor S, so the requests also reach the code behind the lookups. Each
+answer must not be a 5xx, and its status code, content type, headers and body must be what the
+document says. Each call runs in a savepoint that is rolled back, so the examples do not see
+each other's writes (a revoked token, a removed member), and runs are derandomized: CI sees the
+same cases every time. The failures this found are kept as plain tests in the packages' tests.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+import hypothesis
+import pytest
+import schemathesis
+from hypothesis import HealthCheck
+from hypothesis import strategies as st
+from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from lms import create_app
+from tests.conftest import make_test_config
+from tests.world import PERSONAS, seeded_world
+
+MAX_EXAMPLES = int(
+    os.environ.get("LMS_FUZZ_EXAMPLES", "4")
+)  # per operation and persona: 7 personas x ~70 operations
+CHECKS = [
+    schemathesis.checks.not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+CONFIG = {
+    # Examples and fuzzing; the coverage phase multiplies the cases by tens per operation.
+    "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
+    "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True},
+}
+
+
+@pytest.fixture(scope="module")
+def world(app, tmp_path_factory):
+    with seeded_world(app, tmp_path_factory.mktemp("fuzz-course")) as world:
+        REAL_IDS.update(world.ids)
+        yield world
+        REAL_IDS.clear()
+
+
+def real_path_parameters(path: str, ids: dict) -> dict:
+    """The path parameters of ``path`` naming objects of organization A or sponsor S."""
+    slug = ids["course"] if path.startswith("/api/v1/courses") else ids["organization"]
+    code = ids["invitation_code"] if "/invitations/{code}" in path else ids["certificate_code"]
+    token = (
+        ids["sponsor_invitation_token"]
+        if path.startswith("/api/v1/sponsor-invitations")
+        else ids["invitation_token"]
+    )
+    return {
+        "slug": slug,
+        "lesson_slug": ids["lesson_slug"],
+        "user_id": ids["user_id"],
+        "grant_id": ids["grant_id"],
+        "enrollment_id": ids["enrollment_id"],
+        "token_id": ids["token_id"],
+        "sponsor_id": ids["sponsor_id"],
+        "sponsorship_id": ids["sponsorship_id"],
+        "code": code,
+        "token": token,
+    }
+
+
+def _document() -> dict:
+    """The app's own /api/openapi.json (the document does not depend on the database)."""
+    with tempfile.TemporaryDirectory() as instance:
+        config = make_test_config("sqlite://", Path(instance))
+        return create_app(config).test_client().get("/api/openapi.json").json
+
+
+DOCUMENT = _document()
+schema = schemathesis.openapi.from_dict(DOCUMENT, config=SchemathesisConfig.from_dict(CONFIG))
+REAL_IDS: dict = {}  # the seeded world's ids, filled by the ``world`` fixture
+
+
+@schema.hook
+def flatmap_path_parameters(context, path_parameters):
+    """Half of the cases name real objects of organization A or sponsor S."""
+    if not path_parameters:
+        return st.just(path_parameters)
+    real = real_path_parameters(context.operation.path, REAL_IDS)
+    mapped = {name: real.get(name, value) for name, value in path_parameters.items()}
+    return st.sampled_from([path_parameters, mapped])
+
+
+def test_the_fuzzed_document_is_the_apps(client):
+    assert client.get("/api/openapi.json").json == DOCUMENT
+
+
+@pytest.mark.slow
+@schema.parametrize()
+@hypothesis.settings(
+    max_examples=MAX_EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_operation_answers_as_documented(app, world, case):
+    for persona in PERSONAS:  # each generated case, as each persona
+        with world.isolated(), app.app_context():
+            try:
+                case.call_and_validate(app=app, headers=world.headers(persona), checks=CHECKS)
+            except Exception as exc:
+                exc.add_note(f"as {persona}")
+                raise
