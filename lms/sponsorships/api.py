@@ -189,6 +189,7 @@ def accept_admin_invitation(data, token):
 
 @blp.route("/sponsors/<id:sponsor_id>/impact", methods=["GET"], operation_id="getSponsorImpact")
 @login_required
+@blp.also_csv()
 @blp.arguments(ImpactQuery, location="query")
 @blp.response(200, ImpactOut)
 def sponsor_impact(query, sponsor_id):
