@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -38,8 +39,13 @@ CHECKS = [
     schemathesis.checks.not_a_server_error,
     status_code_conformance,
     content_type_conformance,
+    negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
+    negative_data_rejection,
+    # Not ignored_auth: its probes kept the persona's token in this in-process setup and
+    # reported every signed-in 200 as "accepts requests without authentication". Who may
+    # call what is tests/test_authorization.py's job, route by route and persona by persona.
 ]
 CONFIG = {
     # Examples and fuzzing; the coverage phase multiplies the cases by tens per operation.

@@ -35,7 +35,7 @@ PERSONAS = ("anonymous", "learner_a", "admin_a", "admin_b", "sponsor_s", "sponso
 class World:
     app: object
     connection: object
-    users: dict = field(default_factory=dict)  # persona -> User
+    users: dict = field(default_factory=dict, repr=False)  # persona -> User (detached later)
     bearer: dict = field(default_factory=dict)  # persona -> raw API token
     session_cookie: dict = field(default_factory=dict)  # persona -> (cookie, CSRF token)
     ids: dict = field(default_factory=dict)  # path parameter values of A's and S's objects
