@@ -163,6 +163,12 @@ MATRIX = {
     "GET certificates.my_certificates": "302 200 200 200 200 200 200",
 }
 
+# Anonymous visitors sent elsewhere than the login page, on purpose.
+NOT_TO_LOGIN = {
+    "POST accounts.logout",  # home: there is nothing to log out of
+    "GET certificates.add_to_linkedin",  # LinkedIn: the certificate is public
+}
+
 
 def _png():
     return {"file": (io.BytesIO(PNG), "logo.png", "image/png")}
@@ -297,9 +303,13 @@ def test_each_persona_gets_the_expected_answer(app, world, route_keys, key):
     for persona, expected in zip(PERSONAS, MATRIX[key].split(), strict=True):
         with world.isolated(), app.app_context():
             before = snapshot(world) if method in WRITES else None
-            code = call(world, persona, method, rule).status_code
+            response = call(world, persona, method, rule)
+            code = response.status_code
             if code != int(expected):
                 wrong.append(f"{persona}: {code}, expected {expected}")
+            elif persona == "anonymous" and code == 302 and key not in NOT_TO_LOGIN:
+                if not response.location.startswith("/login"):
+                    wrong.append(f"anonymous: sent to {response.location}, not to /login")
             elif before is not None and (code in DENIALS or persona == "anonymous"):
                 changed = [name for name, rows in snapshot(world).items() if rows != before[name]]
                 if changed:
