@@ -49,7 +49,11 @@ CHECKS = [
 ]
 CONFIG = {
     # Examples and fuzzing; the coverage phase multiplies the cases by tens per operation.
-    "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
+    # LMS_FUZZ_COVERAGE=1 adds it for a long local run.
+    "phases": {
+        "coverage": {"enabled": os.environ.get("LMS_FUZZ_COVERAGE") == "1"},
+        "stateful": {"enabled": False},
+    },
     "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True},
 }
 
