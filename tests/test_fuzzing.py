@@ -132,3 +132,51 @@ def test_every_operation_answers_as_documented(app, world, case):
             except Exception as exc:
                 exc.add_note(f"as {persona}")
                 raise
+
+
+# The operations the document's links join (see ``blp.links`` in the packages' api.py).
+LINKED_OPERATIONS = [
+    *("createOrganization", "getOrganization", "createSeatGrant", "createInvitation"),
+    *("listMembers", "createSponsor", "getSponsor", "listSponsorships"),
+    *("createToken", "revokeToken", "enroll", "getEnrollment"),
+]
+
+
+@pytest.mark.slow
+def test_following_the_documents_links_as_a_platform_admin(app, world):
+    """Stateful: the steps follow the document's links (create an organization, then grant
+    seats and invite into it; create a sponsor, then read it; ...), each scenario in a savepoint
+    rolled back at its end."""
+    config = {**CONFIG, "phases": {"stateful": {"enabled": True}}}
+    linked = schemathesis.openapi.from_dict(DOCUMENT, config=SchemathesisConfig.from_dict(config))
+    stateful = linked.include(operation_id=LINKED_OPERATIONS).as_state_machine()
+    headers = world.headers("platform")
+
+    class Scenario(stateful):
+        def setup(self):
+            self.isolation = world.isolated()
+            self.isolation.__enter__()
+
+        def teardown(self):
+            self.isolation.__exit__(None, None, None)
+
+        def get_call_kwargs(self, case):
+            return {"app": app, "headers": headers}
+
+        def call(self, case, **kwargs):
+            with app.app_context():
+                return case.call(**kwargs)
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs)
+
+    Scenario.run(
+        settings=hypothesis.settings(
+            max_examples=MAX_EXAMPLES * 5,
+            stateful_step_count=4,
+            derandomize=True,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )

@@ -47,6 +47,11 @@ def list_plans():
 
 @blp.route("/sponsors", methods=["POST"])
 @login_required
+@blp.links(
+    201,
+    getSponsor=("getSponsor", {"sponsor_id": "$response.body#/id"}),
+    listSponsorships=("listSponsorships", {"sponsor_id": "$response.body#/id"}),
+)
 @blp.arguments(SponsorIn)
 @blp.response(201, SponsorOut)
 def create_sponsor(data):

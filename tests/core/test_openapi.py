@@ -382,3 +382,21 @@ def test_an_api_route_must_say_who_may_call_it():
         @login_required
         def both():
             return {}
+
+
+def test_every_link_names_an_operation_and_fills_its_path_parameters(spec):
+    # Links (issue 14: stateful fuzzing follows them) say where an answer leads.
+    by_id = {op["operationId"]: (item, op) for _, item, op in operations(spec)}
+    links = [
+        link
+        for _, _, op in operations(spec)
+        for response in op["responses"].values()
+        for link in response.get("links", {}).values()
+    ]
+    assert len(links) >= 8
+    for link in links:
+        item, target = by_id[link["operationId"]]
+        path_names = {p["name"] for p in parameters(item, target) if p["in"] == "path"}
+        assert set(link["parameters"]) == path_names, link
+    created = spec["paths"]["/api/v1/organizations"]["post"]["responses"]["201"]["links"]
+    assert created["createInvitation"]["parameters"] == {"slug": "$response.body#/slug"}
