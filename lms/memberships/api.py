@@ -48,6 +48,7 @@ def _org(slug: str, *, admin: bool = False):
 # -- organizations ----------------------------------------------------------------------
 
 
+# A created organization's slug, for the OpenAPI links to what a client does next with it.
 ORGANIZATION_SLUG = {"slug": "$response.body#/slug"}
 
 
