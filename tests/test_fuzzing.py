@@ -2,9 +2,9 @@
 
 Every operation of the app's own ``/api/openapi.json`` is called in-process (WSGI, no network)
 as each persona of ``tests/world.py`` with its personal API token, with generated path, query
-and body values, valid and invalid. Half of the path parameters are swapped for real objects of
-organization A and sponsor S (in valid cases), so requests also reach the code behind lookups. Each
-answer must not be a 5xx, and its status code, content type, headers and body must be what the
+and body values, valid and invalid. Two thirds of the valid cases name real objects of
+organization A and sponsor S in their path, so requests also reach the code behind the lookups.
+Each answer must not be a 5xx, and its status code, content type, headers and body must be what the
 document says. Each call runs in a savepoint that is rolled back, so the examples do not see
 each other's writes (a revoked token, a removed member), and runs are derandomized: CI sees the
 same cases every time. The failures this found are kept as plain tests in the packages' tests.
