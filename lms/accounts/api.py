@@ -163,6 +163,7 @@ def list_tokens():
 
 @blp.route("/me/tokens", methods=["POST"])
 @login_required
+@blp.links(201, revokeToken=("revokeToken", {"token_id": "$response.body#/id"}))
 @blp.error_responses(403)
 @blp.arguments(ApiTokenIn)
 @blp.response(201, ApiTokenCreatedOut)

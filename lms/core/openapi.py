@@ -127,6 +127,16 @@ class OpenApiBlueprintMixin:
 
         return decorator
 
+    def links(self, code: int, **targets: tuple[str, dict]):
+        """OpenAPI links from this answer to the operations it leads to, so that clients (and
+        stateful fuzzing) can follow them: ``links(201, getOrganization=("getOrganization",
+        {"slug": "$response.body#/slug"}))``."""
+        links = {
+            name: {"operationId": operation_id, "parameters": parameters}
+            for name, (operation_id, parameters) in targets.items()
+        }
+        return self.doc(responses={code: {"links": links}})
+
     def also_csv(self):
         """The 200 answer may also be CSV: ``?format=csv`` on a list sends every row."""
         csv = {"schema": {"type": "string", "description": "every row (?format=csv)"}}

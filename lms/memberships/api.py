@@ -48,6 +48,10 @@ def _org(slug: str, *, admin: bool = False):
 # -- organizations ----------------------------------------------------------------------
 
 
+# A created organization's slug, for the OpenAPI links to what a client does next with it.
+ORGANIZATION_SLUG = {"slug": "$response.body#/slug"}
+
+
 @blp.route("/organizations", methods=["GET"])
 @login_required
 @blp.response(200, OrganizationOut(many=True))
@@ -60,6 +64,13 @@ def list_organizations():
 @blp.route("/organizations", methods=["POST"])
 @platform_admin_required
 @blp.error_responses(409)
+@blp.links(
+    201,
+    getOrganization=("getOrganization", ORGANIZATION_SLUG),
+    createSeatGrant=("createSeatGrant", ORGANIZATION_SLUG),
+    createInvitation=("createInvitation", ORGANIZATION_SLUG),
+    listMembers=("listMembers", ORGANIZATION_SLUG),
+)
 @blp.arguments(OrganizationIn)
 @blp.response(201, OrganizationOut)
 def create_organization(data):

@@ -24,6 +24,7 @@ blp = Blueprint("progress_api", __name__, url_prefix="/api/v1", description="Pro
 
 @blp.route("/enrollments", methods=["POST"])
 @login_required
+@blp.links(201, getEnrollment=("getEnrollment", {"enrollment_id": "$response.body#/id"}))
 @blp.error_responses(403, 404)
 @blp.arguments(EnrollIn)
 @blp.response(201, EnrollmentOut)

@@ -47,6 +47,11 @@ def list_plans():
 
 @blp.route("/sponsors", methods=["POST"])
 @login_required
+@blp.links(
+    201,
+    getSponsor=("getSponsor", {"sponsor_id": "$response.body#/id"}),
+    listSponsorships=("listSponsorships", {"sponsor_id": "$response.body#/id"}),
+)
 @blp.arguments(SponsorIn)
 @blp.response(201, SponsorOut)
 def create_sponsor(data):
@@ -189,6 +194,7 @@ def accept_admin_invitation(data, token):
 
 @blp.route("/sponsors/<id:sponsor_id>/impact", methods=["GET"], operation_id="getSponsorImpact")
 @login_required
+@blp.also_csv()
 @blp.arguments(ImpactQuery, location="query")
 @blp.response(200, ImpactOut)
 def sponsor_impact(query, sponsor_id):

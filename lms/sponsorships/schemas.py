@@ -143,7 +143,11 @@ class ImpactOut(OutputSchema):
             "type": "array",
             "items": {
                 "type": "object",
-                "properties": {"month": {"type": "string"}, "completions": {"type": "integer"}},
+                "properties": {
+                    "month": {"type": "string"},
+                    # None, like the rows' cells, when fewer than 5 learners completed.
+                    "completions": {"type": ["integer", "null"]},
+                },
             },
         },
     )

@@ -268,10 +268,13 @@ def test_a_short_password_is_refused_as_the_schema_says(client, spec):
     assert_error_shape(client.post("/api/v1/auth/register", json=body), 422)
 
 
-def test_the_report_documents_its_csv_form(spec):
-    content = spec["paths"]["/api/v1/organizations/{slug}/report"]["get"]["responses"]["200"][
-        "content"
-    ]
+@pytest.mark.parametrize(
+    # The impact's CSV was undocumented (found by fuzzing: an undocumented Content-Type).
+    "path",
+    ["/api/v1/organizations/{slug}/report", "/api/v1/sponsors/{sponsor_id}/impact"],
+)
+def test_the_reports_document_their_csv_form(spec, path):
+    content = spec["paths"][path]["get"]["responses"]["200"]["content"]
     assert set(content) == {"application/json", "text/csv"}
     assert content["text/csv"]["schema"]["type"] == "string"
 
@@ -379,3 +382,21 @@ def test_an_api_route_must_say_who_may_call_it():
         @login_required
         def both():
             return {}
+
+
+def test_every_link_names_an_operation_and_fills_its_path_parameters(spec):
+    # Links (issue 14: stateful fuzzing follows them) say where an answer leads.
+    by_id = {op["operationId"]: (item, op) for _, item, op in operations(spec)}
+    links = [
+        link
+        for _, _, op in operations(spec)
+        for response in op["responses"].values()
+        for link in response.get("links", {}).values()
+    ]
+    assert len(links) >= 8
+    for link in links:
+        item, target = by_id[link["operationId"]]
+        path_names = {p["name"] for p in parameters(item, target) if p["in"] == "path"}
+        assert set(link["parameters"]) == path_names, link
+    created = spec["paths"]["/api/v1/organizations"]["post"]["responses"]["201"]["links"]
+    assert created["createInvitation"]["parameters"] == {"slug": "$response.body#/slug"}

@@ -105,13 +105,14 @@ def test_checkout_below_the_plans_minimum_is_422(
         assert checkout(sponsor_client, sponsor, seats=seats).status_code == 422
 
 
-def test_checkout_by_someone_who_is_not_the_sponsors_admin_is_403(
+def test_checkout_by_someone_who_is_not_the_sponsors_admin_is_404(
     user_client, db, sponsor, synced_plan, beneficiary, billing
 ):
+    # "Not yours" is a 404, as for an unknown sponsor: a 403 confirmed the sponsor exists.
     billing(CLOSED)
     response = checkout(user_client, sponsor)
-    assert response.status_code == 403
-    assert response.json["message"] == "Only the sponsor's admins can do this."
+    assert response.status_code == 404
+    assert response.json["message"] == "No such sponsor."
 
 
 def test_checkout_for_an_unknown_sponsor_is_404_and_anonymous_is_401(client, user, db):

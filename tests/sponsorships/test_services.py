@@ -311,3 +311,27 @@ def test_replay_without_stripe_is_a_clear_error(runner, db, billing):
     result = runner.invoke(args=["lms", "stripe", "replay", "--since", "2026-01-01"])
     assert result.exit_code != 0
     assert "Stripe could not be reached" in result.output
+
+
+def test_a_suppressed_month_is_null_as_the_document_says(
+    client, db, sponsor, sponsor_admin, enroll
+):
+    # Found by fuzzing: the document said each month's completions was an integer, but a month
+    # with fewer than 5 completions is suppressed (null).
+    import jsonschema
+
+    from tests.conftest import log_in
+
+    organization = OrganizationFactory(slug="few-u")
+    services.record_manual_sponsorship(
+        sponsor, None, organization_slug=organization.slug, seats=5,
+        starts_at=utcnow() - timedelta(days=1), ends_at=utcnow() + timedelta(days=1),
+    )  # fmt: skip
+    enroll(organization, "c", completed_days_ago=0)
+    spec = client.get("/api/openapi.json").json
+    log_in(client, sponsor_admin)
+    response = client.get(f"/api/v1/sponsors/{sponsor.id}/impact")
+    assert response.status_code == 200
+    assert response.json["completions_per_month"][0]["completions"] is None
+    document = {**spec, "$ref": "#/components/schemas/ImpactOut"}
+    jsonschema.validate(response.json, document)
