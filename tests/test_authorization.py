@@ -100,7 +100,10 @@ MATRIX = {
     "GET certificates_api.revocation_list": "200 200 200 200 200 200 200",
     "GET web.home": "200 200 200 200 200 200 200",
     "GET web.favicon": "301 301 301 301 301 301 301",
+    "GET web.start": "302 302 302 302 302 302 302",
+    "GET web.admin": "302 403 403 403 403 403 200",
     "GET web.healthz": "200 200 200 200 200 200 200",
+    "GET web.readyz": "200 200 200 200 200 200 200",
     "GET web.api_docs": "200 200 200 200 200 200 200",
     "GET accounts.register": "200 200 200 200 200 200 200",
     "POST accounts.register": "422 422 422 422 422 422 422",
@@ -123,6 +126,9 @@ MATRIX = {
     "GET courses.course": "200 200 200 200 200 200 200",
     "GET courses.lesson": "200 200 200 200 200 200 200",
     "GET courses.asset": "200 200 200 200 200 200 200",
+    "GET courses.admin_courses": "302 403 403 403 403 403 200",
+    "POST courses.import_course": "302 403 403 403 403 403 422",
+    "POST courses.publish_course": "302 403 403 403 403 403 302",
     "GET memberships.organization_list": "302 302 302 302 200 200 200",
     "POST memberships.create_organization": "302 403 403 403 403 403 422",
     "GET memberships.dashboard": "302 403 200 404 404 404 200",
@@ -159,6 +165,8 @@ MATRIX = {
     "POST stripe_webhook.stripe_webhook": "404 404 404 404 404 404 404",
     "GET certificates.verify_form": "200 200 200 200 200 200 200",
     "GET certificates.verify_page": "200 200 200 200 200 200 200",
+    "POST certificates.revoke": "302 403 403 403 403 403 422",
+    "POST certificates.reinstate": "302 403 403 403 403 403 409",
     "GET certificates.add_to_linkedin": "302 302 302 302 302 302 302",
     "GET certificates.my_certificates": "302 200 200 200 200 200 200",
 }
@@ -181,6 +189,7 @@ def _csv():
 # Bodies that pass validation, so that the gate (and not the schema) decides: a JSON body, or
 # a function making form fields (file uploads cannot be reused).
 BODIES = {
+    "POST courses.publish_course": {"published": "1"},
     "PATCH accounts_api.update_me": {"name": "Renamed"},
     "POST accounts_api.change_password": {"current_password": "x", "new_password": "x" * 20},
     "POST accounts_api.create_token": {"name": "another"},
@@ -222,7 +231,7 @@ def world(app, tmp_path_factory):
 def url_for_rule(rule, ids) -> str:
     values = {
         "slug": ids["course"]
-        if rule.rule.startswith(("/courses", "/api/v1/courses"))
+        if rule.rule.startswith(("/courses", "/api/v1/courses", "/admin/courses"))
         else ids["organization"],
         "lesson_slug": ids["lesson_slug"],
         "user_id": ids["user_id"],
