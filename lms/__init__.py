@@ -120,13 +120,6 @@ def finalize_config(app: Flask) -> None:
             config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"
         if not config.get("BASE_URL"):
             config["BASE_URL"] = "http://127.0.0.1:5000"
-    # A pooled connection is tested (a cheap round trip) before a request uses it, so that
-    # after a database restart or failover the first request gets a fresh connection instead
-    # of failing on a dead one.
-    config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-        "pool_pre_ping": True,
-        **config["SQLALCHEMY_ENGINE_OPTIONS"],
-    }
     if not config.get("MAIL_DIR"):
         config["MAIL_DIR"] = str(Path(app.instance_path) / "mail")
     for key in ("OUTBOX_RETRY_BASE", "OUTBOX_LEASE"):
@@ -182,6 +175,7 @@ def _development_secret_key(instance: Path) -> str:
 def register_extensions(app: Flask) -> None:
     from lms.accounts import services as account_services
     from lms.core import auth
+    from lms.core.db import ping_idle_connections
     from lms.core.errors import register_error_handlers
     from lms.core.extensions import api, csrf, db, limiter, login_manager, migrate
     from lms.core.inputs import init_inputs
@@ -191,6 +185,9 @@ def register_extensions(app: Flask) -> None:
 
     init_inputs(app)  # first: routes pick their converters when they are added
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            ping_idle_connections(engine, app.config["DATABASE_PING_AFTER_IDLE"])
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

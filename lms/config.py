@@ -23,6 +23,10 @@ TRUSTED_PROXIES = 0
 # None means: SQLite file instance/lms.sqlite3 (development only).
 SQLALCHEMY_DATABASE_URI = None
 SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+# A pooled connection idle for longer than this (seconds) is tested with a round trip before a
+# request uses it, so the first request after a database restart gets a live one (see
+# lms.core.db.ping_idle_connections). None: never test; 0: test every time (pool_pre_ping).
+DATABASE_PING_AFTER_IDLE: float | None = 0.2
 SQLALCHEMY_RECORD_QUERIES = False
 
 # Absolute URL of the site, used in e-mailed links. None means http://127.0.0.1:5000 in

@@ -312,7 +312,7 @@ def test_postgresql_restart_mid_traffic_fails_cleanly_and_loses_nothing(cluster,
 
 
 def test_the_first_requests_after_a_quiet_restart_succeed(cluster, running):
-    """The pooled connections died with the server; pool_pre_ping replaces them unseen."""
+    """The pooled connections died with the server; the idle ping replaces them unseen."""
     web = running
     token = seed_organization(web.url, "pg-quiet", 5)
     auth = {"Authorization": f"Bearer {token}"}

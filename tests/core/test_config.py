@@ -70,8 +70,9 @@ def test_production_with_settings_starts_with_secure_cookies(production):
     assert app.config["SECRET_KEY"] == PRODUCTION_KEY
     # Error messages in the log never carry a statement's parameters (emails, hashes).
     assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["hide_parameters"] is True
-    # A connection that died with a database restart is replaced before a request uses it.
-    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+    # A connection that died with a database restart is replaced before a request uses it
+    # (tests/core/test_connection_ping.py).
+    assert app.config["DATABASE_PING_AFTER_IDLE"] == 0.2
 
 
 @pytest.mark.parametrize("key", ["s3cret", "x", "1234567890123456789012345678901"])
