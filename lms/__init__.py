@@ -181,7 +181,7 @@ def register_extensions(app: Flask) -> None:
     from lms.core.inputs import init_inputs
     from lms.core.jobs import init_celery
     from lms.core.openapi import init_openapi
-    from lms.core.security import init_security
+    from lms.core.security import drop_idle_limit_check, init_security
 
     init_inputs(app)  # first: routes pick their converters when they are added
     db.init_app(app)
@@ -191,6 +191,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    drop_idle_limit_check(app)
     api.init_app(app)
     # After api.init_app: our handlers replace flask-smorest's JSON-only one.
     register_error_handlers(app)
@@ -262,7 +263,8 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (
         memberships_api, courses_api, progress_api, web_views, courses_views, memberships_views,
-        progress_views, sponsorships_api, sponsorships_views, stripe_webhook,
+        progress_views, sponsorships_api, sponsorships_views, stripe_webhook, certificates_api,
+        certificates_views,  # their lookups: lms.core.security.limit_per_address
     ):  # fmt: skip
         limiter.exempt(blueprint)
     # Stripe signs its webhooks; it cannot send a CSRF token.

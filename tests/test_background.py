@@ -5,6 +5,7 @@ A CSV enrollment is applied over HTTP; the answer does not wait for mail; the wo
 every message; an SMTP outage and a worker killed with SIGKILL delay mail but lose none.
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -97,7 +98,23 @@ class Stack:
     def _spawn(self, name: str, argv: list) -> subprocess.Popen:
         log = (self.folder / f"{name}-{len(self.logs)}.log").open("w")
         self.logs.append(log)
-        return subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        # A process group of its own: a worker started with -B runs beat in a child process,
+        # which outlived a SIGKILL of the worker alone and kept running after the suite.
+        return subprocess.Popen(
+            argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+    @staticmethod
+    def _end(process: subprocess.Popen) -> None:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # whatever it left behind
 
     def start_web(self):
         self.port = free_port()
@@ -114,12 +131,7 @@ class Stack:
 
     def stop_workers(self):
         for worker in self.workers:
-            if worker.poll() is None:
-                worker.terminate()
-                try:
-                    worker.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
+            self._end(worker)
         self.workers = []
 
     def start_worker(self) -> subprocess.Popen:
@@ -135,12 +147,8 @@ class Stack:
 
     def stop(self):
         for process in [*self.workers, getattr(self, "web", None)]:
-            if process is not None and process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            if process is not None:
+                self._end(process)
         for log in self.logs:
             log.close()
 
@@ -299,7 +307,7 @@ def test_a_worker_killed_mid_run_loses_no_mail(stack):
     try:
         stack.import_csv(token, "bg-kill", wanted)
         stack.smtp.wait_for(20, timeout=60)
-        os.kill(worker.pid, signal.SIGKILL)
+        os.killpg(worker.pid, signal.SIGKILL)  # the worker and its beat, as a machine dies
         worker.wait(timeout=10)
         sent_before = len(stack.smtp.recipients())
         assert sent_before < 120, "the worker finished before it could be killed"

@@ -3,7 +3,7 @@ reissue."""
 
 import json
 
-from flask import Response, current_app
+from flask import Response
 
 from lms.certificates import badges, changes, pdfs, services, verification
 from lms.certificates.schemas import (
@@ -16,14 +16,14 @@ from lms.certificates.schemas import (
 )
 from lms.core.api import Blueprint
 from lms.core.auth import authenticated_user, login_required, platform_admin_required, public
-from lms.core.extensions import limiter
+from lms.core.security import limit_per_address
 from lms.memberships import services as memberships
 
 blp = Blueprint("certificates_api", __name__, url_prefix="/api/v1", description="Certificates")
 
 
-def verify_limit() -> str:
-    return current_app.config["CERTIFICATE_VERIFY_PER_ADDRESS"]
+# Verification (the API, its page, the form and the LinkedIn link): one budget per address.
+verify_limit = limit_per_address("certificate-verification", "CERTIFICATE_VERIFY_PER_ADDRESS")
 
 
 @blp.route("/certificates", methods=["GET"])
@@ -64,7 +64,7 @@ def certificate_pdf(code):
 @blp.route("/verify/<code>", methods=["GET"], operation_id="verifyCertificate")
 @public
 @blp.error_responses(429)
-@limiter.limit(verify_limit)
+@verify_limit
 @blp.response(200, VerificationOut)
 def verify(code):
     """Anyone: valid, revoked (when and why) or replaced (by which code); 404 if unknown"""

@@ -8,7 +8,6 @@ from lms.certificates import changes, codes, services, verification
 from lms.certificates.api import verify_limit
 from lms.certificates.forms import ReinstateForm, RevokeForm
 from lms.core.errors import DomainError, NotFound
-from lms.core.extensions import limiter
 from lms.core.forms import show_error
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
@@ -17,7 +16,7 @@ MY_CERTIFICATES_LIMIT = 200
 
 
 @bp.get("/verify")
-@limiter.limit(verify_limit)
+@verify_limit
 def verify_form():
     """The lookup form; a code typed in any case, with or without dashes, goes to its page."""
     typed = request.args.get("code", "").strip()
@@ -33,7 +32,7 @@ def verify_form():
 
 
 @bp.get("/verify/<code>")
-@limiter.limit(verify_limit)
+@verify_limit
 def verify_page(code: str):
     """Anyone: what the certificate says and whether it still holds. No personal data beyond
     the printed name."""
@@ -93,7 +92,7 @@ def reinstate(code: str):
 
 
 @bp.get("/certificates/<code>/linkedin")
-@limiter.limit(verify_limit)
+@verify_limit
 def add_to_linkedin(code: str):
     """On to LinkedIn's "Add to profile" form, filled in from the certificate: the dashboard
     and the course page link here knowing only the code. It tells nothing the verification

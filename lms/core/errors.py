@@ -223,7 +223,10 @@ def handle_http_exception(exc: HTTPException):
         if not wants_json():  # a person's form, not a program's request
             return error_response(400, CSRF_PAGE_MESSAGE, title=CSRF_TITLE)
         message = f"CSRF check failed: {exc.description} Send the X-CSRFToken header."
-    return error_response(code, message, errors, data.get("headers"))
+    headers = dict(data.get("headers") or {})
+    # Werkzeug's 429 and 503 carry Retry-After in their own headers (``retry_after=``).
+    headers.update((k, v) for k, v in exc.get_headers() if k.lower() == "retry-after")
+    return error_response(code, message, errors, headers)
 
 
 def handle_domain_error(exc: DomainError):

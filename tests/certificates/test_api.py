@@ -147,6 +147,34 @@ def test_verification_is_rate_limited_per_address(client, certificate, app, monk
     assert other.status_code == 200
 
 
+def test_the_api_and_the_pages_share_one_verification_budget(client, certificate, app, monkeypatch):
+    monkeypatch.setitem(app.config, "CERTIFICATE_VERIFY_PER_ADDRESS", "4 per minute")
+    code = shown(certificate)
+    statuses = [
+        client.get(f"/api/v1/verify/{code}").status_code,
+        client.get(f"/verify/{code}").status_code,
+        client.get(f"/verify?code={code}").status_code,
+        client.get(f"/api/v1/verify/{code}").status_code,
+    ]
+    assert statuses == [200, 200, 302, 200]
+    page = client.get(f"/verify/{code}")
+    assert page.status_code == 429 and 0 < int(page.headers["Retry-After"]) <= 60
+    assert "Too many attempts" in page.get_data(as_text=True)
+
+
+def test_verification_is_not_limited_with_rate_limiting_switched_off(
+    make_app, certificate, monkeypatch
+):
+    from lms.core.extensions import limiter
+
+    monkeypatch.setattr(limiter, "_limiter", None)
+    monkeypatch.setattr(limiter, "_storage", None)
+    other = make_app(RATELIMIT_ENABLED=False, CERTIFICATE_VERIFY_PER_ADDRESS="1 per minute")
+    client = other.test_client()
+    path = f"/api/v1/verify/{shown(certificate)}"
+    assert {client.get(path).status_code for _ in range(5)} == {200}
+
+
 # -- revocation -------------------------------------------------------------------------
 
 

@@ -49,3 +49,17 @@ def test_expired_keys_are_dropped_and_no_thread_is_started(monkeypatch):
     storage.incr("fresh", 60)  # a pass drops the 500 keys whose window ended
     assert list(storage._counts) == ["fresh"]
     assert threading.active_count() == threads
+
+
+def test_the_per_request_pass_runs_only_when_app_wide_limits_are_configured(make_app, monkeypatch):
+    monkeypatch.setattr(limiter, "_limiter", None)
+    monkeypatch.setattr(limiter, "_storage", None)
+    plain = make_app()
+    assert limiter._check_request_limit not in plain.before_request_funcs[None]
+    monkeypatch.setattr(limiter, "_limiter", None)
+    monkeypatch.setattr(limiter, "_storage", None)
+    limited = make_app(RATELIMIT_DEFAULT="2 per minute")
+    assert limiter._check_request_limit in limited.before_request_funcs[None]
+    client = limited.test_client()
+    statuses = [client.get("/api/v1/auth/csrf").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]  # a default limit an operator configures still applies
