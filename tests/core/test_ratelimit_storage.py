@@ -58,6 +58,8 @@ def test_the_per_request_pass_runs_only_when_app_wide_limits_are_configured(make
     assert limiter._check_request_limit not in plain.before_request_funcs[None]
     monkeypatch.setattr(limiter, "_limiter", None)
     monkeypatch.setattr(limiter, "_storage", None)
+    # Flask-Limiter adds configured defaults to the one limiter object: keep them to this test.
+    monkeypatch.setattr(limiter.limit_manager, "_default_limits", [])
     limited = make_app(RATELIMIT_DEFAULT="2 per minute")
     assert limiter._check_request_limit in limited.before_request_funcs[None]
     client = limited.test_client()
