@@ -61,34 +61,30 @@ def _verify_page(code: str, status: int = 200, **forms):
 @login_required
 def revoke(code: str):
     """Platform admins revoke from the verification page, with a reason shown there."""
-    if not current_user.is_platform_admin:
-        abort(403)
-    form = RevokeForm()
-    if not form.validate_on_submit():
-        return _verify_page(code, 422, revoke_form=form)
-    try:
-        certificate = changes.revoke(current_user, code, form.reason.data)
-    except DomainError as exc:
-        return _verify_page(code, show_error(form, exc), revoke_form=form)
-    flash(f"Certificate {codes.display(certificate.code)} is revoked.", "success")
-    return redirect(url_for("certificates.verify_page", code=codes.display(certificate.code)))
+    return _change(code, RevokeForm(), "revoke_form", changes.revoke, "is revoked")
 
 
 @bp.post("/verify/<code>/reinstate")
 @login_required
 def reinstate(code: str):
     """Platform admins undo a revocation."""
+    return _change(code, ReinstateForm(), "reinstate_form", changes.reinstate, "is valid again")
+
+
+def _change(code: str, form, form_name: str, change, done: str):
+    """A platform admin's change of a certificate's standing, from its verification page: the
+    page again with the form's errors, or back to it with the news."""
     if not current_user.is_platform_admin:
         abort(403)
-    form = ReinstateForm()
     if not form.validate_on_submit():
-        return _verify_page(code, 422, reinstate_form=form)
+        return _verify_page(code, 422, **{form_name: form})
     try:
-        certificate = changes.reinstate(current_user, code, form.reason.data or "")
+        certificate = change(current_user, code, form.reason.data or "")
     except DomainError as exc:
-        return _verify_page(code, show_error(form, exc), reinstate_form=form)
-    flash(f"Certificate {codes.display(certificate.code)} is valid again.", "success")
-    return redirect(url_for("certificates.verify_page", code=codes.display(certificate.code)))
+        return _verify_page(code, show_error(form, exc), **{form_name: form})
+    shown = codes.display(certificate.code)
+    flash(f"Certificate {shown} {done}.", "success")
+    return redirect(url_for("certificates.verify_page", code=shown))
 
 
 @bp.get("/certificates/<code>/linkedin")
