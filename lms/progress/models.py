@@ -5,6 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
@@ -68,10 +69,34 @@ class Enrollment(db.Model):
     # its verification page says it is revoked.
     certificate_code: Mapped[str | None] = mapped_column(sa.String(19))
 
+    @hybrid_property
+    def certified(self) -> bool:
+        """A certificate was issued (``EnrollmentTally.certified`` counts by it)."""
+        return self.certificate_code is not None
+
+    @certified.inplace.expression
+    @classmethod
+    def _certified_expression(cls):
+        return cls.certificate_code.is_not(None)
+
     user: Mapped[User] = relationship(lazy="raise")
     course: Mapped[Course] = relationship(lazy="raise")
     version: Mapped[CourseVersion] = relationship(lazy="raise")
     resume_lesson: Mapped[Lesson | None] = relationship(lazy="raise")
+
+
+class EnrollmentTally(db.Model):
+    """How many enrollments an organization has per course, status and certificate (issued
+    or not), for the report's totals. Kept by triggers on ``enrollments`` in the writing
+    transaction (migration a7d3e1c9b5f2), whichever code writes; nothing here writes it."""
+
+    __tablename__ = "enrollment_tallies"
+
+    organization_id: Mapped[int] = mapped_column(primary_key=True)
+    course_slug: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    certified: Mapped[bool] = mapped_column(primary_key=True)
+    n: Mapped[int]
 
 
 class ProgressStatus(StrEnum):

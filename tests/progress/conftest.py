@@ -62,7 +62,7 @@ LOGGED_IN_USER = 1
 ADMIN_CHECK = 1
 DASHBOARD = 1
 MARK_COMPLETE = 3  # the enrollment, lesson and seat; the progress upsert; the counters
-REPORT_PAGE = 2  # a COUNT and the page, whatever the page size
+REPORT_PAGE = 1  # the page with its total as a column, whatever the page size
 CHART = 1  # completions per week
 HEADER = 1  # an HTML page's header: the organizations and sponsors the person administers
 
