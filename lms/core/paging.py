@@ -25,11 +25,21 @@ class PagedQuery(Protocol):
     def count_statement(self) -> sa.Select:
         """One row, one column: how many items the whole list has."""
 
-    def rows_statement(self, limit: int | None = None, offset: int = 0) -> sa.Select:
-        """The items from ``offset`` on, at most ``limit`` of them (all without a limit)."""
+    def page_statement(self, limit: int, offset: int) -> sa.Select:
+        """The items from ``offset`` on, at most ``limit`` of them, each with the whole list's
+        total as the column ``TOTAL`` (``with_total``)."""
 
 
-def window(stmt: sa.Select, limit: int, offset: int) -> sa.Select:
+TOTAL = "_total"  # the column of a PagedQuery's page that carries the total; no item reads it
+
+
+def with_total(rows: sa.Select, count: sa.Select) -> sa.Select:
+    """``rows`` with the total ``count`` as the column ``TOTAL`` (PostgreSQL and SQLite run an
+    uncorrelated scalar subquery once)."""
+    return rows.add_columns(count.scalar_subquery().label(TOTAL))
+
+
+def window(stmt: sa.Select, limit: int, offset: int | sa.BindParameter) -> sa.Select:
     """``stmt`` from row ``offset`` on, at most ``limit`` rows, with the limit written into
     the SQL and the offset a parameter.
 
@@ -69,19 +79,16 @@ class SQLAlchemyPage(Page):
     a column of the page; a second statement only for a page past the end, which has no row
     to carry it). Each statement runs once, however often it is asked for."""
 
-    TOTAL = "_total"  # the column that carries a PagedQuery's total; no item reads it
-
     @cached_property
     def _paged(self) -> tuple[list, int]:
         limit, offset = self.page_params.page_size, self.page_params.first_item
-        total = self.collection.count_statement().scalar_subquery().label(self.TOTAL)
-        page = self.collection.rows_statement(limit, offset).add_columns(total)
+        page = self.collection.page_statement(limit, offset)
         # Rows, not entities: through the session's connection, without the ORM's steps
         # (after the flush ``session.execute`` would make first).
         db.session.flush()
         rows = db.session.connection().execute(page).mappings().all()
         if rows:
-            return rows, rows[0][self.TOTAL]
+            return rows, rows[0][TOTAL]
         if offset == 0:
             return rows, 0
         return rows, db.session.scalar(self.collection.count_statement())

@@ -10,13 +10,14 @@ import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 
 from lms.accounts.models import User
 from lms.core.db import text_search, utcnow
 from lms.core.extensions import db
-from lms.core.paging import PageInfo, page_of, window
+from lms.core.paging import PageInfo, page_of, window, with_total
 from lms.courses.models import Course, CourseVersion
 from lms.memberships.models import Organization
 from lms.progress.models import Enrollment, EnrollmentStatus, EnrollmentTally
@@ -56,12 +57,17 @@ SORTS = {
 STATUS_FILTERS = {"completed": EnrollmentStatus.COMPLETED, "in_progress": EnrollmentStatus.ACTIVE}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Report:
     """A filtered, sorted report of an organization, read in two steps: the page of
     enrollment ids first (from ``enrollments`` alone, on an index for every sort order), then
     the joins for only those rows. The whole organization is never joined and sorted to show
-    fifty rows."""
+    fifty rows.
+
+    Its statements are built once per shape (the sort, which filters are used, the page size:
+    ``_template``) with the organization, course, date and offset as bind parameters; a
+    request only binds them. Building them took a tenth of a report page. A search is written
+    into its statement (LIKE's escaping needs the text), so searches are built each time."""
 
     organization_id: int
     course: str | None = None
@@ -71,11 +77,35 @@ class Report:
     certificate: str | None = None  # "issued" or "none"
     sort: str = "enrolled"
 
+    # The statements of a page (``lms.core.paging.PagedQuery``) and of the CSV.
+
+    def count_statement(self) -> sa.Select:
+        return self._statement("count")
+
+    def page_statement(self, limit: int, offset: int) -> sa.Select:
+        return self._statement("page", limit, offset=offset)
+
+    def rows_statement(self) -> sa.Select:
+        """Every row, in order (the CSV)."""
+        return self._statement("rows")
+
+    def _statement(self, part: str, limit: int | None = None, **values) -> sa.Select:
+        if self.search:
+            return _build(self, part, limit).params(**values)
+        shape = (self.sort, self.course is not None, self.status, self.certificate)
+        template = _template(*shape, self.active_since is not None, part, limit)
+        return template.params(
+            organization_id=self.organization_id,
+            course=self.course,
+            active_since=self.active_since,
+            **values,
+        )
+
     def _keyed(self, table) -> list:
         """The filters the tallies key on (course, status, certificate), as conditions on
         ``table``: ``Enrollment`` or ``EnrollmentTally``, which name them alike."""
         conditions = [table.organization_id == self.organization_id]
-        if self.course:
+        if self.course is not None:
             conditions.append(table.course_slug == self.course)
         if self.status in STATUS_FILTERS:
             conditions.append(table.status == STATUS_FILTERS[self.status])
@@ -92,23 +122,20 @@ class Report:
             stmt = stmt.where(
                 text_search(self.search, Enrollment.learner_email, Enrollment.learner_name)
             )
-        if self.active_since:
+        if self.active_since is not None:
             stmt = stmt.where(Enrollment.last_activity_at >= self.active_since)
         return stmt
 
-    # A page (``lms.core.paging.PagedQuery``): the pager reads both in one statement, the
-    # COUNT a column of the page.
-
-    def count_statement(self) -> sa.Select:
+    def _count(self) -> sa.Select:
         """The total: from the tallies (a few rows an organization, kept by triggers) for
         every filter they key on, so a page costs the same in an organization of 20 or
         20,000 enrollments; a search or an activity date counts the matching enrollments."""
-        if self.search or self.active_since:
+        if self.search or self.active_since is not None:
             return sa.select(sa.func.count()).select_from(self._ids().subquery())
         total = sa.func.coalesce(sa.func.sum(EnrollmentTally.n), 0)
         return sa.select(total).where(*self._keyed(EnrollmentTally))
 
-    def rows_statement(self, limit: int | None = None, offset: int = 0) -> sa.Select:
+    def _rows(self, limit: int | None = None) -> sa.Select:
         ids = self._ids()
         key = SORTS[self.sort.lstrip("-")]
         # The tie-breaker runs in the same direction, so a descending page is a backward
@@ -118,7 +145,7 @@ class Report:
             *((key.desc(), Enrollment.id.desc()) if descending else (key.asc(), Enrollment.id))
         )
         if limit is not None:
-            ordered = window(ordered, limit, offset)
+            ordered = window(ordered, limit, sa.bindparam("offset"))
         page = ordered.subquery("page")
         order = (
             (page.c.sort_key.desc(), page.c.id.desc())
@@ -136,8 +163,32 @@ class Report:
         )
 
 
+def _build(report: Report, part: str, limit: int | None) -> sa.Select:
+    if part == "count":
+        return report._count()
+    if part == "page":
+        return with_total(report._rows(limit), report._count())
+    return report._rows()
+
+
+@lru_cache(maxsize=512)
+def _template(sort, has_course, status, certificate, has_since, part, limit) -> sa.Select:
+    """The statement ``part`` of a report of this shape, its values bind parameters."""
+    shape = Report(
+        organization_id=sa.bindparam("organization_id"),
+        course=sa.bindparam("course") if has_course else None,
+        status=status,
+        certificate=certificate,
+        active_since=sa.bindparam("active_since") if has_since else None,
+        sort=sort,
+    )
+    return _build(shape, part, limit)
+
+
 def report_query(organization: Organization, **filters) -> Report:
-    return Report(organization_id=organization.id, **filters)
+    """The organization's report; a filter given as None or "" is no filter."""
+    given = {name: value for name, value in filters.items() if value not in (None, "")}
+    return Report(organization_id=organization.id, **given)
 
 
 CSV_HEADER = [name for name in COLUMNS if name not in ("enrollment_id", "user_id")]

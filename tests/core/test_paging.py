@@ -6,7 +6,7 @@ import re
 import sqlalchemy as sa
 
 from lms.accounts.models import User
-from lms.core.paging import PagedQuery, PageInfo, page_of, window
+from lms.core.paging import PagedQuery, PageInfo, page_of, window, with_total
 from tests.factories import UserFactory
 
 
@@ -39,9 +39,9 @@ class Names:
     def count_statement(self):
         return sa.select(sa.func.count(User.id)).where(self.where)
 
-    def rows_statement(self, limit=None, offset=0):
+    def page_statement(self, limit, offset):
         stmt = sa.select(User.name.label("name")).where(self.where).order_by(User.name)
-        return window(stmt, limit, offset)
+        return with_total(window(stmt, limit, offset), self.count_statement())
 
 
 def test_a_paged_query_reads_its_page_and_total_in_one_statement(db, count_queries):

@@ -183,3 +183,31 @@ def test_keys_changing_both_ways_at_once_neither_deadlock_nor_drift(
             }
             lms_db.session.remove()
             engine.dispose()
+
+
+def test_report_statements_are_built_once_per_shape_and_bound_per_request(
+    app, org, course, client, db
+):
+    """Two organizations' reports of the same shape share one statement, bound to each
+    organization's values per request: each admin sees their own rows and totals, never
+    the other's."""
+    from lms.progress.reports import _template
+
+    other = OrganizationFactory(slug="other")
+    SeatGrantFactory(organization=other, seats=5)
+    enroll_people(app, org, ["Ada", "Bea"])
+    enroll_people(app, other, ["Zed"])
+    clients = {
+        slug: log_in(app.test_client(), MemberFactory(organization=o, role="admin").user)
+        for slug, o in (("ospo", org), ("other", other))
+    }
+    _template.cache_clear()
+    for _ in range(2):
+        for slug, names in (("ospo", ["Ada", "Bea"]), ("other", ["Zed"])):
+            for query in ("sort=name", "sort=name&course=tiny-course&status=in_progress"):
+                response = clients[slug].get(f"/api/v1/organizations/{slug}/report?{query}")
+                assert [row["name"] for row in response.json] == names, (slug, query)
+                assert json.loads(response.headers["X-Pagination"])["total"] == len(names)
+    # Two shapes, each built once (a page statement); every other request bound it again.
+    info = _template.cache_info()
+    assert (info.misses, info.hits) == (2, 6), info
