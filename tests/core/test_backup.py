@@ -5,6 +5,7 @@ PostgreSQL (pg_dump / pg_restore next to the test server's binaries)."""
 import hashlib
 import os
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import flask_migrate
@@ -16,7 +17,10 @@ from lms.certificates.keys import issuer_keys
 from lms.core import backup
 from lms.core.extensions import db as _db
 from lms.core.extensions import limiter
+from lms.courses import services as courses
+from lms.progress.models import Enrollment
 from tests.conftest import make_test_config
+from tests.courses.builders import make_course
 from tests.factories import DEFAULT_PASSWORD, MemberFactory, OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.slow  # pg_dump and pg_restore are processes of their own
@@ -55,15 +59,35 @@ def backed_up_app(app, backend, fresh_database_url, tmp_path):
             limiter.init_app(app)
 
 
+TALLIES = "SELECT organization_id, course_slug, status, certified, n FROM enrollment_tallies"
+
+
 def snapshot(app) -> dict:
     engine = _db.engine
     with engine.connect() as connection:
         emails = connection.scalars(sa.text("SELECT email FROM users ORDER BY email")).all()
+        tallies = sorted(tuple(row) for row in connection.execute(sa.text(TALLIES)))
     return {
         "rows": backup.row_counts(engine),
         "emails": emails,
+        "tallies": tallies,
         "files": files_of(Path(app.instance_path)),
     }
+
+
+def enroll_raw(user_ids, organization_id, imported):
+    """Enrollments written directly (the tallies' triggers count them as any other)."""
+    now = datetime.now(UTC)
+    _db.session.execute(
+        sa.insert(Enrollment),
+        [
+            {"user_id": uid, "organization_id": organization_id, "course_id": imported.course.id,
+             "version_id": imported.version.id, "course_slug": "tiny-course", "status": "active",
+             "started_at": now, "last_activity_at": now}
+            for uid in user_ids
+        ],
+    )  # fmt: skip
+    _db.session.commit()
 
 
 def test_back_up_wipe_restore_and_everything_is_there(backed_up_app, backend, tmp_path):
@@ -73,12 +97,15 @@ def test_back_up_wipe_restore_and_everything_is_there(backed_up_app, backend, tm
     members = [MemberFactory(organization=org, role="learner") for _ in range(3)]
     UserFactory(email="admin@kept.example", is_platform_admin=True)
     member_email = members[0].user.email
-    _db.session.commit()
+    imported = courses.import_course_folder(make_course(tmp_path / "course"), publish=True)
+    late_learner, org_id = members[2].user_id, org.id
+    enroll_raw([m.user_id for m in members[:2]], org_id, imported)
     keys = issuer_keys(app)  # generated into instance/issuer-keys/
     (instance / "imports").mkdir()
     (instance / "imports" / "course.zip").write_bytes(os.urandom(2048))
     before = snapshot(app)
     assert before["rows"]["users"] == 4 and before["rows"]["organization_members"] == 3
+    assert before["tallies"] == [(org_id, "tiny-course", "active", False, 2)]
     assert any(name.startswith("issuer-keys/") for name in before["files"])
 
     folder = tmp_path / "backup"
@@ -116,6 +143,23 @@ def test_back_up_wipe_restore_and_everything_is_there(backed_up_app, backend, tm
         "/api/v1/auth/login", json={"email": member_email, "password": DEFAULT_PASSWORD}
     )
     assert login.status_code == 200, login.json
+    # The tallies came back as they were (not counted again while the rows were loaded), and
+    # their triggers with them: a new enrollment is counted.
+    enroll_raw([late_learner], org_id, imported_again())
+    assert snapshot(app)["tallies"] == [(org_id, "tiny-course", "active", False, 3)]
+
+
+def imported_again():
+    """The restored course and version, as ``import_course_folder`` returned them."""
+    from types import SimpleNamespace
+
+    from lms.courses.models import Course, CourseVersion
+
+    course = _db.session.scalar(sa.select(Course).where(Course.slug == "tiny-course"))
+    version = _db.session.scalar(
+        sa.select(CourseVersion).where(CourseVersion.course_id == course.id)
+    )
+    return SimpleNamespace(course=course, version=version)
 
 
 def test_backup_refuses_a_folder_that_is_not_empty(backed_up_app, tmp_path):
