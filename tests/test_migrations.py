@@ -147,3 +147,56 @@ def test_certificate_codes_are_copied_onto_enrollments(backend, fresh_database_u
             }
             _db.session.remove()
             _db.engine.dispose()
+
+
+def test_enrollment_tallies_are_filled_from_the_enrollments(backend, fresh_database_url, tmp_path):
+    """An organization with enrollments from before the tallies: the migration counts them,
+    then its triggers keep counting; going down removes table, triggers and functions."""
+    from lms.courses import services as course_services
+    from lms.progress import enrolling
+    from lms.progress.models import Enrollment
+    from tests.courses.builders import make_course
+    from tests.factories import MemberFactory, OrganizationFactory, SeatGrantFactory
+
+    tallies = "SELECT organization_id, course_slug, status, certified, n FROM enrollment_tallies"
+    with fresh_database_url("lms_migrations_tallies") as url:
+        app = create_app(make_test_config(url, tmp_path))
+        with app.app_context():
+            flask_migrate.upgrade()
+            course_services.import_course_folder(make_course(tmp_path / "course"), publish=True)
+            organization = OrganizationFactory(slug="o")
+            SeatGrantFactory(organization=organization, seats=5)
+            ids = []
+            for name in ("Ada", "Bea", "Cy"):
+                user = MemberFactory(organization=organization, user__name=name).user
+                ids.append(enrolling.enroll(user, "tiny-course")[0].id)
+            _db.session.execute(
+                sa.update(Enrollment).where(Enrollment.id == ids[0]).values(status="completed")
+            )
+            org_id = organization.id
+            _db.session.commit()
+            _db.session.remove()
+
+            flask_migrate.downgrade(revision="e4a9c2b7d5f1")
+            assert "enrollment_tallies" not in sa.inspect(_db.engine).get_table_names()
+            with _db.engine.begin() as connection:  # no trigger is left to count this
+                connection.execute(sa.text("UPDATE enrollments SET status = 'active'"))
+                connection.execute(
+                    sa.text("UPDATE enrollments SET status = 'completed' WHERE id = :id"),
+                    {"id": ids[1]},
+                )
+            flask_migrate.upgrade()
+            with _db.engine.begin() as connection:
+                assert sorted(tuple(r) for r in connection.execute(sa.text(tallies))) == [
+                    (org_id, "tiny-course", "active", False, 2),
+                    (org_id, "tiny-course", "completed", False, 1),
+                ]
+                connection.execute(
+                    sa.text("UPDATE enrollments SET status = 'completed' WHERE id = :id"),
+                    {"id": ids[2]},
+                )
+                assert sorted(tuple(r) for r in connection.execute(sa.text(tallies))) == [
+                    (org_id, "tiny-course", "active", False, 1),
+                    (org_id, "tiny-course", "completed", False, 2),
+                ]
+            _db.engine.dispose()
