@@ -332,6 +332,16 @@ def mailbox(app, tmp_path, monkeypatch):
     return Mailbox(folder)
 
 
+@pytest.fixture(scope="module")
+def smtp():
+    """An SMTP server for a module's servers in their own processes (gunicorn, Celery)."""
+    from tests.support.smtp import SmtpSink
+
+    sink = SmtpSink(free_port()).start()
+    yield sink
+    sink.stop()
+
+
 @pytest.fixture
 def smtp_sink():
     """A real SMTP server on 127.0.0.1 that records what it receives (tests/support/smtp.py)."""

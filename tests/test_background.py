@@ -21,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import free_port
+from tests.support.cli import flask_cli
 from tests.support.smtp import SmtpSink
 from tests.test_gunicorn import wait_for
 
@@ -84,16 +85,7 @@ class Stack:
         self.logs = []
 
     def run(self, *args) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [BIN / "flask", "--app", "wsgi", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr
-        return result
+        return flask_cli(self.env, *args)
 
     def _spawn(self, name: str, argv: list) -> subprocess.Popen:
         log = (self.folder / f"{name}-{len(self.logs)}.log").open("w")

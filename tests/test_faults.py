@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from tests.conftest import free_port
 from tests.sponsorships.conftest import event, signed
-from tests.support.smtp import SmtpSink
+from tests.support.cli import flask_cli
 from tests.test_background import emails, outbox_counts, seed_organization
 from tests.test_gunicorn import wait_for
 
@@ -107,16 +107,7 @@ class Web:
         self.log = (folder / "gunicorn.log").open("w")
 
     def flask(self, *args) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [BIN / "flask", "--app", "wsgi", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr
-        return result
+        return flask_cli(self.env, *args)
 
     def start(self):
         self.port = free_port()
@@ -199,13 +190,6 @@ def cluster():
         except subprocess.CalledProcessError:
             pass  # a test left it stopped
         shutil.rmtree(base, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def smtp():
-    sink = SmtpSink(free_port()).start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture(scope="module")

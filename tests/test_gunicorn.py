@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port
+from tests.support.cli import flask_cli
 
 ROOT = Path(__file__).parent.parent
 BIN = Path(sys.executable).parent
@@ -41,15 +42,7 @@ def test_gunicorn_serves_healthz_in_production_mode(backend, fresh_database_url,
             "LMS_BASE_URL": "https://learn.example.org",
             "LMS_INSTANCE_PATH": str(tmp_path / "instance"),
         }
-        upgrade = subprocess.run(
-            [BIN / "flask", "--app", "wsgi", "db", "upgrade"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert upgrade.returncode == 0, upgrade.stderr
+        flask_cli(env, "db", "upgrade")
         port = free_port()
         log_path = tmp_path / "gunicorn.log"
         log = log_path.open("w")

@@ -15,9 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
 from tests.e2e import harness
-from tests.support.smtp import SmtpSink
 
 
 @pytest.fixture(scope="session")
@@ -28,13 +26,6 @@ def seeded_instance(tmp_path_factory):
     for command in (["db", "upgrade"], ["lms", "seed-demo"]):
         harness.flask(command, env)
     return instance
-
-
-@pytest.fixture(scope="module")
-def smtp():
-    sink = SmtpSink(free_port()).start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from pathlib import Path
 from unittest import mock
 
 from tests.conftest import free_port
+from tests.support.cli import flask_cli
 from tests.test_gunicorn import ROOT, wait_for
 
 BIN = Path(sys.executable).parent
@@ -51,16 +52,7 @@ def server_env(instance: Path, *, base_url: str, smtp_port: int) -> dict:
 
 
 def flask(command: list[str], env: dict) -> str:
-    done = subprocess.run(
-        [BIN / "flask", "--app", "wsgi", *command],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return flask_cli(env, *command, timeout=300).stdout
 
 
 @dataclass

@@ -28,6 +28,7 @@ from tests.sponsorships.conftest import (
     stop,
     stripe_settings,
 )
+from tests.support.cli import flask_cli
 from tests.test_gunicorn import wait_for
 
 ROOT = Path(__file__).parent.parent.parent
@@ -137,10 +138,7 @@ def journey(backend, fresh_database_url, tmp_path):
                 "LMS_INSTANCE_PATH": str(tmp_path / "instance"),
                 **{f"LMS_{k}": str(v) for k, v in stripe_settings(local.url).items()},
             }
-            subprocess.run(
-                [BIN / "flask", "--app", "wsgi", "db", "upgrade"],
-                cwd=ROOT, env=env, check=True, capture_output=True, timeout=120,
-            )  # fmt: skip
+            flask_cli(env, "db", "upgrade")
             token, sponsor_id = seed(url, local.url)
             port = free_port()
             web = subprocess.Popen(
