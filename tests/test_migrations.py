@@ -88,31 +88,37 @@ def test_holds_seat_is_backfilled_from_the_role(backend, fresh_database_url, tmp
             _db.engine.dispose()
 
 
+def three_enrolled_learners(tmp_path):
+    """tiny-course, organization "o" with seats, and Ada, Bea and Cy enrolled in the course:
+    (organization, users, enrollment ids)."""
+    from lms.courses import services as course_services
+    from lms.progress import enrolling
+    from tests.courses.builders import make_course
+    from tests.factories import MemberFactory, OrganizationFactory, SeatGrantFactory
+
+    course_services.import_course_folder(make_course(tmp_path / "course"), publish=True)
+    organization = OrganizationFactory(slug="o")
+    SeatGrantFactory(organization=organization, seats=5)
+    users = [
+        MemberFactory(organization=organization, user__name=n).user for n in "Ada Bea Cy".split()
+    ]
+    ids = [enrolling.enroll(user, "tiny-course")[0].id for user in users]
+    return organization, users, ids
+
+
 def test_certificate_codes_are_copied_onto_enrollments(backend, fresh_database_url, tmp_path):
     """Certificates issued before the column existed: each enrollment gets its CURRENT
     certificate's code (a reissued one's successor), in the form people read."""
     from lms.certificates import changes, codes
     from lms.certificates import services as certificates
     from lms.certificates.models import Certificate
-    from lms.courses import services as course_services
-    from lms.progress import enrolling
     from lms.progress.models import Enrollment, EnrollmentStatus
-    from tests.courses.builders import make_course
-    from tests.factories import MemberFactory, OrganizationFactory, SeatGrantFactory
 
     with fresh_database_url("lms_migrations_certificate_codes") as url:
         app = create_app(make_test_config(url, tmp_path))
         with app.app_context():
             flask_migrate.upgrade()
-            course_services.import_course_folder(make_course(tmp_path / "course"), publish=True)
-            organization = OrganizationFactory(slug="o")
-            SeatGrantFactory(organization=organization, seats=5)
-            ids, users = [], []
-            for name in ("Ada", "Bea", "Cy"):
-                user = MemberFactory(organization=organization, user__name=name).user
-                enrollment, _ = enrolling.enroll(user, "tiny-course")
-                ids.append(enrollment.id)
-                users.append(user)
+            organization, users, ids = three_enrolled_learners(tmp_path)
             for enrollment_id in ids[:2]:  # Cy has no certificate
                 enrollment = _db.session.get(Enrollment, enrollment_id)
                 enrollment.status = EnrollmentStatus.COMPLETED
@@ -152,24 +158,14 @@ def test_certificate_codes_are_copied_onto_enrollments(backend, fresh_database_u
 def test_enrollment_tallies_are_filled_from_the_enrollments(backend, fresh_database_url, tmp_path):
     """An organization with enrollments from before the tallies: the migration counts them,
     then its triggers keep counting; going down removes table, triggers and functions."""
-    from lms.courses import services as course_services
-    from lms.progress import enrolling
     from lms.progress.models import Enrollment
-    from tests.courses.builders import make_course
-    from tests.factories import MemberFactory, OrganizationFactory, SeatGrantFactory
 
     tallies = "SELECT organization_id, course_slug, status, certified, n FROM enrollment_tallies"
     with fresh_database_url("lms_migrations_tallies") as url:
         app = create_app(make_test_config(url, tmp_path))
         with app.app_context():
             flask_migrate.upgrade()
-            course_services.import_course_folder(make_course(tmp_path / "course"), publish=True)
-            organization = OrganizationFactory(slug="o")
-            SeatGrantFactory(organization=organization, seats=5)
-            ids = []
-            for name in ("Ada", "Bea", "Cy"):
-                user = MemberFactory(organization=organization, user__name=name).user
-                ids.append(enrolling.enroll(user, "tiny-course")[0].id)
+            organization, _, ids = three_enrolled_learners(tmp_path)
             _db.session.execute(
                 sa.update(Enrollment).where(Enrollment.id == ids[0]).values(status="completed")
             )
