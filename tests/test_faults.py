@@ -9,6 +9,7 @@ import io
 import json
 import os
 import pwd
+import re
 import resource
 import shutil
 import signal
@@ -358,11 +359,23 @@ def test_smtp_down_during_a_csv_enrollment_delivers_every_mail_later_once(runnin
     finally:
         smtp.start()
     time.sleep(0.5)  # past the retry delay
-    assert "processed 25" in web.flask("lms", "outbox", "retry").stdout
-    assert smtp.wait_for(received_before + 25, timeout=30) == received_before + 25
+    swept = web.flask("lms", "outbox", "retry").stdout
+    # The module's earlier faults (a database restart mid-drain) may leave rows of their own
+    # due; the sweep takes those too. Which rows were delivered is checked exactly below.
+    made_due, processed = map(
+        int, re.search(r"(\d+) row\(s\) due now; processed (\d+)", swept).groups()
+    )
+    assert made_due >= 25 and processed >= 25, swept
+
+    def delivered() -> list[str]:  # this test's mails; an earlier test's stranded ones aside
+        return sorted(to for to in smtp.recipients()[received_before:] if to.startswith("s"))
+
+    deadline = time.monotonic() + 30
+    while len(delivered()) < 25 and time.monotonic() < deadline:
+        time.sleep(0.05)
     web.flask("lms", "outbox", "retry")  # a second sweep sends nothing again
     time.sleep(0.5)
-    assert sorted(smtp.recipients()[received_before:]) == wanted
+    assert delivered() == wanted
     counts = outbox_counts(web.url, start)
     assert (counts["done"], counts["pending"]) == (25, 0)
     assert scalar(web.url, "SELECT count(*) FROM invitations WHERE email LIKE 's%'") == 25
