@@ -103,6 +103,9 @@ OUTBOX_RETRY_BASE = timedelta(minutes=1)  # 1, 2, 4, 8, ... minutes between atte
 OUTBOX_LEASE = timedelta(minutes=5)  # a claimed row whose worker died is taken again after this
 OUTBOX_SWEEP_SECONDS = 60  # how often beat looks for rows nobody enqueued
 OUTBOX_BATCH = 500  # rows one drain task does at most
+# Without a broker: earlier due rows (a retry whose time has come) each commit that writes work
+# also does, after its own. Few, as they delay that request's answer; 0: only `lms outbox retry`.
+OUTBOX_CATCH_UP = 5
 
 # flask-smorest / OpenAPI
 API_TITLE = "lms API"

@@ -4,7 +4,8 @@
 commits (one multi-row INSERT, however many rows a request queues), so the work exists exactly
 when the change that caused it committed, and a rollback forgets it. After the commit the new
 rows are handed on (``dispatch``): to Celery workers when a broker is configured
-(``CELERY_BROKER_URL``), or drained in this process right away when none is.
+(``CELERY_BROKER_URL``), or drained in this process right away when none is (with up to
+``OUTBOX_CATCH_UP`` earlier rows that are due again, as there is no sweep then).
 
 Processing one row: it is claimed (``locked_until``, so no other worker takes it meanwhile; on
 PostgreSQL the claim skips rows another worker holds, ``FOR UPDATE SKIP LOCKED``), its handler
@@ -158,9 +159,10 @@ def _dispatch_written_rows(session: Session) -> None:
     try:
         dispatch(ids)
     except Exception as exc:
-        # The rows are committed and stay due: the sweep, the next drain or `flask lms outbox
-        # retry` does them. Raising here would turn a committed request into an error (the
-        # database dropping between the commit and the drain did: a 503, then a 500).
+        # The rows are committed and stay due: the sweep (with a broker), the next commit's
+        # catch-up (without one) or `flask lms outbox retry` does them. Raising here would
+        # turn a committed request into an error (the database dropping between the commit
+        # and the drain did: a 503, then a 500).
         log.error(
             "outbox: %d committed row(s) not handed on (%s); they stay due", len(ids),
             type(exc).__name__,
@@ -183,6 +185,12 @@ def dispatch(ids: list[int | None]) -> None:
         jobs.enqueue_drain(len(ids))
     else:
         drain(ids=ids)
+        # Without a broker there is no sweep: each commit that writes work also takes a few
+        # earlier rows whose time has come (a send waiting for its retry, a row stranded when
+        # the database dropped before its drain), so they go out without an operator.
+        catch_up = current_app.config["OUTBOX_CATCH_UP"]
+        if catch_up:
+            drain(limit=catch_up)
 
 
 # -- processing -------------------------------------------------------------------------

@@ -82,6 +82,35 @@ def test_failures_back_off_exponentially_then_fail_and_show_in_the_cli(
     assert row.done_at is not None and row.failed_at is None
 
 
+def test_without_a_broker_a_later_commit_sends_a_few_rows_due_again(
+    app, db, smtp_mail, monkeypatch
+):
+    """No sweep runs without a broker: a failed send goes out with a later commit's work once
+    its retry time has come, after that commit's own rows and a few at a time."""
+    monkeypatch.setitem(app.config, "OUTBOX_CATCH_UP", 2)
+    smtp_mail.stop()
+    with app.test_request_context():
+        for to in ("a", "b", "c"):
+            queue(f"{to}@uni.example")
+        db.session.commit()
+    assert all(row.last_error and row.next_attempt_at > utcnow() for row in rows(db))
+    smtp_mail.start()
+    with app.test_request_context():
+        queue("d@uni.example")
+        db.session.commit()
+    assert smtp_mail.recipients() == ["d@uni.example"]  # the failed ones wait for their time
+    for row in rows(db)[:3]:
+        row.next_attempt_at = utcnow() - timedelta(seconds=1)  # as if the wait had passed
+    db.session.commit()
+    with app.test_request_context():
+        queue("e@uni.example")
+        db.session.commit()
+    assert smtp_mail.recipients() == [f"{to}@uni.example" for to in "deab"]
+    waiting = rows(db)[2]
+    db.session.refresh(waiting)
+    assert (waiting.payload["to"], waiting.done_at, waiting.attempts) == ("c@uni.example", None, 1)
+
+
 def test_a_claimed_row_is_not_taken_again_until_its_claim_lapses(app, db, mailbox):
     """A worker killed mid-send leaves its row claimed; another takes it once the lease ends."""
     with app.test_request_context():
