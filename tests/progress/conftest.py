@@ -1,7 +1,12 @@
+from contextlib import contextmanager
+
+import flask_migrate
 import pytest
 
+from lms import create_app
 from lms.courses import services as course_services
-from tests.conftest import log_in
+from lms.memberships import services as memberships
+from tests.conftest import log_in, make_test_config
 from tests.courses.builders import make_course
 from tests.factories import MemberFactory, OrganizationFactory, SeatGrantFactory
 
@@ -71,3 +76,18 @@ def summary_statements(db) -> int:
     """PostgreSQL takes the median in the query (``percentile_cont``); SQLite has no
     percentile function, so it reads the completed durations in a second statement."""
     return 1 if db.session.get_bind().dialect.name == "postgresql" else 2
+
+
+@contextmanager
+def race_app(url, tmp_path, pool_size):
+    """For races with real commits: an app on the fresh database ``url`` (``pool_size``
+    connections), migrated, with tiny-course published and organization "race". Yields
+    (app, imported course, organization) inside an app context for the test's own setup."""
+    config = make_test_config(url, tmp_path)
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": pool_size, "max_overflow": 0}
+    app = create_app(config)
+    with app.app_context():
+        flask_migrate.upgrade()
+        imported = course_services.import_course_folder(make_course(tmp_path / "c"), publish=True)
+        org = memberships.create_organization(None, {"slug": "race", "name": "Race U"})
+        yield app, imported, org

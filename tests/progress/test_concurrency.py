@@ -5,21 +5,16 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-import flask_migrate
 import pytest
 import sqlalchemy as sa
 
-from lms import create_app
 from lms.accounts import services as accounts
 from lms.core.db import utcnow
 from lms.core.extensions import db
-from lms.courses import services as courses
 from lms.memberships import services as memberships
 from lms.progress import enrolling, signals
 from lms.progress.models import Enrollment, LessonProgress
-from tests.conftest import make_test_config
-from tests.courses.builders import make_course
-from tests.progress.conftest import RIGHT
+from tests.progress.conftest import RIGHT, race_app
 
 
 @pytest.fixture
@@ -27,13 +22,7 @@ def race(backend, fresh_database_url, tmp_path):
     """An app on a fresh database with one learner enrolled in tiny-course; yields
     (app, token, enrollment_id)."""
     with fresh_database_url("lms_progress_race") as url:
-        config = make_test_config(url, tmp_path)
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": 25, "max_overflow": 0}
-        app = create_app(config)
-        with app.app_context():
-            flask_migrate.upgrade()
-            courses.import_course_folder(make_course(tmp_path / "c"), publish=True)
-            org = memberships.create_organization(None, {"slug": "race", "name": "Race U"})
+        with race_app(url, tmp_path, pool_size=25) as (app, _, org):
             memberships.record_grant(
                 org,
                 None,

@@ -6,20 +6,16 @@ import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import flask_migrate
 import pytest
 import sqlalchemy as sa
 
-from lms import create_app
 from lms.accounts.models import User
 from lms.core.db import utcnow
 from lms.core.extensions import db as lms_db
-from lms.courses import services as courses
-from lms.memberships import services as memberships
 from lms.progress.models import Enrollment, EnrollmentTally
-from tests.conftest import log_in, make_test_config
-from tests.courses.builders import make_course
+from tests.conftest import log_in
 from tests.factories import MemberFactory, OrganizationFactory, SeatGrantFactory, UserFactory
+from tests.progress.conftest import race_app
 from tests.progress.test_reports import enroll_people, finish
 
 
@@ -136,13 +132,7 @@ def test_keys_changing_both_ways_at_once_neither_deadlock_nor_drift(
     "issued" and "not issued" taken in opposite directions), with real commits: the triggers
     take the two rows in key order, so none deadlocks, and the tallies end exact."""
     with fresh_database_url("lms_tallies_race") as url:
-        config = make_test_config(url, tmp_path)
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": 20, "max_overflow": 0}
-        app = create_app(config)
-        with app.app_context():
-            flask_migrate.upgrade()
-            imported = courses.import_course_folder(make_course(tmp_path / "c"), publish=True)
-            org = memberships.create_organization(None, {"slug": "race", "name": "Race U"})
+        with race_app(url, tmp_path, pool_size=20) as (app, imported, org):
             now = utcnow()
             users = lms_db.session.scalars(
                 sa.insert(User).returning(User.id, sort_by_parameter_order=True),
